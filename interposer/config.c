@@ -1,0 +1,618 @@
+/*
+ * Options of one switchyard run: defaults, then the config file, then the
+ * SWITCHYARD_* variables. This file also runs inside the library's
+ * constructor, so it keeps no global state, prints nothing and never exits:
+ * every problem goes back to the caller as one line of text.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Nothing here is part of the public hook API: keep it out of the library's
+ * dynamic symbol table. */
+#define SY_HIDDEN __attribute__((visibility("hidden")))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Longest line we read; libinih's own limit (197 characters in Debian's
+ * build) is lower and is the one users meet. */
+#define CONFIG_LINE_MAX 1024
+/* Most keys one section can have (duplicate detection keeps one slot each). */
+#define CONFIG_KEYS_MAX 16
+/* Room for a message that quotes a full path. */
+#define PROBLEM_MAX (PATH_MAX + 256)
+
+static const char *error_text(int errnum, char *buf, size_t len)
+{
+	return strerror_r(errnum, buf, len); /* the GNU variant */
+}
+
+/* ---- modes ------------------------------------------------------------ */
+
+static const char *const mode_names[] = {
+	[SY_MODE_AUTO] = "auto",
+	[SY_MODE_REWRITE] = "rewrite",
+	[SY_MODE_SUD] = "sud",
+};
+
+SY_HIDDEN int sy_mode_parse(const char *name, enum sy_mode *mode)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++) {
+		if (strcmp(name, mode_names[i]) == 0) {
+			*mode = (enum sy_mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+SY_HIDDEN const char *sy_mode_name(enum sy_mode mode)
+{
+	if ((unsigned)mode < ARRAY_SIZE(mode_names))
+		return mode_names[mode];
+	return "?";
+}
+
+/* ---- single options --------------------------------------------------- */
+
+/* Makes path absolute against base_dir (NULL: the current directory), so
+ * that a later chdir of the program does not move the file. */
+static int path_make_absolute(const char *path, const char *base_dir, char *out,
+			      size_t outlen, char *err, size_t errlen)
+{
+	char cwd[PATH_MAX];
+	char ebuf[128];
+	int n;
+
+	if (path[0] == '/') {
+		n = snprintf(out, outlen, "%s", path);
+	} else {
+		if (!base_dir) {
+			if (!getcwd(cwd, sizeof(cwd))) {
+				snprintf(err, errlen, "cannot make '%s' absolute: current directory: %s",
+					 path, error_text(errno, ebuf, sizeof(ebuf)));
+				return -1;
+			}
+			base_dir = cwd;
+		}
+		while (path[0] == '.' && path[1] == '/') /* "./x" is "x" */
+			path += 2 + strspn(path + 2, "/");
+		size_t blen = strlen(base_dir);
+		const char *sep = blen && base_dir[blen - 1] == '/' ? "" : "/";
+		n = snprintf(out, outlen, "%s%s%s", base_dir, sep, path);
+	}
+	if (n < 0 || (size_t)n >= outlen) {
+		snprintf(err, errlen, "path too long: '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* A hook library must be there and readable now, not fail later in dlopen
+ * with a less helpful message. */
+static int hook_check_readable(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char ebuf[128];
+
+	if (stat(path, &st) < 0)
+		goto cannot_read;
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "hook library '%s' is a directory", path);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "hook library '%s' is not a regular file", path);
+		return -1;
+	}
+	/* AT_EACCESS: the effective ids decide, as they will for dlopen. */
+	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) < 0)
+		goto cannot_read;
+	return 0;
+
+cannot_read:
+	snprintf(err, errlen, "cannot read hook library '%s': %s", path,
+		 error_text(errno, ebuf, sizeof(ebuf)));
+	return -1;
+}
+
+static int set_mode(struct sy_options *o, const char *value, const char *base_dir,
+		    char *err, size_t errlen)
+{
+	(void)base_dir;
+	if (sy_mode_parse(value, &o->mode) < 0) {
+		snprintf(err, errlen, "unknown mode '%s' (expected auto, rewrite or sud)", value);
+		return -1;
+	}
+	o->mode_explicit = 1;
+	return 0;
+}
+
+static int set_hook(struct sy_options *o, const char *value, const char *base_dir,
+		    char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (path_make_absolute(value, base_dir, path, sizeof(path), err, errlen) < 0 ||
+	    hook_check_readable(path, err, errlen) < 0)
+		return -1;
+	memcpy(o->hook, path, sizeof(path));
+	return 0;
+}
+
+/* trace and stats name files the library creates later: nothing to check
+ * yet, and they may hold %p. */
+static int set_output(char option[PATH_MAX], const char *value, const char *base_dir,
+		      char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (path_make_absolute(value, base_dir, path, sizeof(path), err, errlen) < 0)
+		return -1;
+	memcpy(option, path, sizeof(path));
+	return 0;
+}
+
+static int set_trace(struct sy_options *o, const char *value, const char *base_dir,
+		     char *err, size_t errlen)
+{
+	return set_output(o->trace, value, base_dir, err, errlen);
+}
+
+static int set_stats(struct sy_options *o, const char *value, const char *base_dir,
+		     char *err, size_t errlen)
+{
+	return set_output(o->stats, value, base_dir, err, errlen);
+}
+
+/* The options one name can set, whichever way it is given: config key,
+ * SWITCHYARD_* variable or launcher flag. */
+static const struct option_key {
+	const char *name;
+	const char *env;
+	int (*set)(struct sy_options *o, const char *value, const char *base_dir,
+		   char *err, size_t errlen);
+} option_keys[] = {
+	{ "mode", SY_ENV_MODE, set_mode },
+	{ "hook", SY_ENV_HOOK, set_hook },
+	{ "trace", SY_ENV_TRACE, set_trace },
+	{ "stats", SY_ENV_STATS, set_stats },
+};
+
+SY_HIDDEN void sy_options_default(struct sy_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = SY_MODE_AUTO;
+}
+
+SY_HIDDEN int sy_option_set(struct sy_options *o, const char *key, const char *value,
+			    const char *base_dir, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(option_keys); i++) {
+		if (strcmp(key, option_keys[i].name) != 0)
+			continue;
+		if (!*value) {
+			snprintf(err, errlen, "empty value");
+			return -1;
+		}
+		return option_keys[i].set(o, value, base_dir, err, errlen);
+	}
+	snprintf(err, errlen, "unknown option '%s'", key);
+	return -1;
+}
+
+/* ---- the config file -------------------------------------------------- */
+
+/*
+ * libinih splits lines into sections and key = value pairs; we feed it the
+ * lines through our own reader, which also keeps the line number, checks
+ * what libinih lets pass silently (section headers with no keys under them,
+ * over-long lines), removes indentation (so an indented line is never taken
+ * for a continuation of the previous value) and cuts comments. The first
+ * problem stops the parse: the reader then reports the end of the file.
+ */
+struct config_parse;
+
+/* One kind of section. New kinds ([mount PATH], [net]) are new rows in
+ * config_sections[]. */
+struct config_section {
+	const char *name;          /* first word inside the brackets */
+	const char *synopsis;      /* the header as users write it, for messages */
+	int takes_argument;        /* the rest of the header is an argument, as in [mount /data] */
+	const char *const *keys;   /* the keys it accepts, NULL-terminated */
+	/* Opens one instance of the section (optional); argument is "" unless
+	 * takes_argument. Returns 0, or -1 after config_problem(). */
+	int (*begin)(struct config_parse *p, const char *argument);
+	/* One known key, not empty, first time in this instance. Returns 0, or
+	 * -1 after config_problem(). */
+	int (*set)(struct config_parse *p, const char *key, const char *value);
+};
+
+static int interposer_set(struct config_parse *p, const char *key, const char *value);
+
+static const char *const interposer_keys[] = { "mode", "hook", "trace", "stats", NULL };
+
+static const struct config_section config_sections[] = {
+	{ "interposer", "[interposer]", 0, interposer_keys, NULL, interposer_set },
+};
+
+struct config_parse {
+	const char *path;             /* as the caller named it, for messages */
+	char dir[PATH_MAX];           /* its directory: base of relative paths */
+	FILE *file;
+	struct sy_options options;    /* what the keys change; the caller's on success */
+	int line;                     /* number of the line being parsed */
+
+	const struct config_section *section; /* NULL before the first header */
+	char header[CONFIG_LINE_MAX + 4];      /* "[interposer]", for messages */
+	int key_line[CONFIG_KEYS_MAX];         /* where each key was set, 0 if not yet */
+	int section_line[ARRAY_SIZE(config_sections)]; /* where opened, 0 if not yet */
+
+	int has_problem;
+	int problem_line;             /* 0: the file as a whole */
+	char problem[PROBLEM_MAX];
+};
+
+__attribute__((format(printf, 2, 3)))
+static int config_problem(struct config_parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->has_problem) /* the first one is the one to fix */
+		return -1;
+	p->has_problem = 1;
+	p->problem_line = p->line;
+	va_start(ap, fmt);
+	vsnprintf(p->problem, sizeof(p->problem), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void config_problem_errno(struct config_parse *p, int errnum)
+{
+	char ebuf[128];
+
+	config_problem(p, "cannot read: %s", error_text(errnum, ebuf, sizeof(ebuf)));
+	p->problem_line = 0;
+}
+
+/* "[interposer], [mount PATH]" */
+static void config_known_sections(char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(config_sections) && n < outlen; i++) {
+		int w = snprintf(out + n, outlen - n, "%s%s", i ? ", " : "",
+				 config_sections[i].synopsis);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* A "[...]" line: which section opens, and is it one we know. */
+static int config_open_section(struct config_parse *p, char *text)
+{
+	char *close = strchr(text, ']');
+	char *name, *argument;
+	const struct config_section *s = NULL;
+	size_t i;
+
+	if (!close)
+		return config_problem(p, "syntax error: missing ']' at the end of the section header");
+	if (*trim(close + 1))
+		return config_problem(p, "syntax error: unexpected text after ']'");
+	*close = '\0';
+	name = trim(text + 1);
+
+	argument = name + strcspn(name, " \t");
+	if (*argument) {
+		*argument++ = '\0';
+		argument = trim(argument);
+	}
+	for (i = 0; i < ARRAY_SIZE(config_sections); i++) {
+		if (strcmp(name, config_sections[i].name) == 0) {
+			s = &config_sections[i];
+			break;
+		}
+	}
+	if (!s) {
+		char known[256];
+
+		config_known_sections(known, sizeof(known));
+		return config_problem(p, "unknown section [%s%s%s] (known: %s)", name,
+				      *argument ? " " : "", argument, known);
+	}
+	if (!s->takes_argument && *argument)
+		return config_problem(p, "section %s takes no argument (found '%s')",
+				      s->synopsis, argument);
+	if (s->takes_argument && !*argument)
+		return config_problem(p, "section [%s] needs an argument: %s", name, s->synopsis);
+	if (!s->takes_argument) {
+		if (p->section_line[i])
+			return config_problem(p, "duplicate section %s (first on line %d)",
+					      s->synopsis, p->section_line[i]);
+		p->section_line[i] = p->line;
+	}
+
+	p->section = s;
+	memset(p->key_line, 0, sizeof(p->key_line));
+	snprintf(p->header, sizeof(p->header), "[%s%s%s]", name, *argument ? " " : "", argument);
+	return s->begin ? s->begin(p, argument) : 0;
+}
+
+/* Looks at a line before libinih does; text has no indentation and no
+ * comment any more. */
+static int config_check_line(struct config_parse *p, char *text)
+{
+	char copy[CONFIG_LINE_MAX];
+
+	if (*text == '\0')
+		return 0;
+	if (*text == '[') {
+		/* On a copy: libinih parses the header again from text. */
+		snprintf(copy, sizeof(copy), "%s", text);
+		return config_open_section(p, copy);
+	}
+	if (!strpbrk(text, "=:"))
+		return config_problem(p, "syntax error: expected 'key = value', '[section]' or a comment");
+	return 0;
+}
+
+/* libinih's reader: one line into str (num bytes), NULL at the end or after
+ * the first problem. */
+static char *config_read_line(char *str, int num, void *stream)
+{
+	struct config_parse *p = stream;
+	char buf[CONFIG_LINE_MAX];
+	char *text, *c;
+	size_t len, content;
+
+	if (p->has_problem)
+		return NULL;
+	if (!fgets(buf, sizeof(buf), p->file)) {
+		if (ferror(p->file))
+			config_problem_errno(p, errno ? errno : EIO);
+		return NULL;
+	}
+	p->line++;
+
+	len = strlen(buf);
+	if ((len == 0 || buf[len - 1] != '\n') && !feof(p->file)) {
+		if (len == sizeof(buf) - 1)
+			config_problem(p, "line too long (at most %d characters)",
+				       (int)sizeof(buf) - 2);
+		else
+			config_problem(p, "syntax error: NUL byte in the line");
+		return NULL;
+	}
+
+	text = buf;
+	if (p->line == 1 && strncmp(text, "\xEF\xBB\xBF", 3) == 0) /* UTF-8 byte order mark */
+		text += 3;
+	while (isspace((unsigned char)*text))
+		text++;
+	/* A comment starts with ; or # at the start of the line or after
+	 * whitespace; "a#b" in a path stays. */
+	for (c = text; *c; c++) {
+		if ((*c == ';' || *c == '#') && (c == text || isspace((unsigned char)c[-1]))) {
+			*c = '\0';
+			break;
+		}
+	}
+	text = trim(text);
+
+	content = strlen(text);
+	if (content + 3 > (size_t)num) { /* libinih needs room for "\r\n\0" */
+		config_problem(p, "line too long (at most %d characters)", num - 3);
+		return NULL;
+	}
+	if (config_check_line(p, text) < 0)
+		return NULL;
+	memcpy(str, text, content + 1);
+	return str;
+}
+
+/* libinih's handler: one key = value pair. Returns 1 to go on, 0 on a problem. */
+static int config_handle_key(void *user, const char *section, const char *key,
+			     const char *value)
+{
+	struct config_parse *p = user;
+	const struct config_section *s = p->section;
+	int i;
+
+	(void)section; /* we track sections ourselves: libinih cuts long names */
+	if (p->has_problem)
+		return 0;
+	if (!s) {
+		char known[256];
+
+		config_known_sections(known, sizeof(known));
+		config_problem(p, "key '%s' before any section header (known: %s)", key, known);
+		return 0;
+	}
+	if (!*key) {
+		config_problem(p, "syntax error: missing key before '='");
+		return 0;
+	}
+	for (i = 0; i < CONFIG_KEYS_MAX && s->keys[i]; i++)
+		if (strcmp(key, s->keys[i]) == 0)
+			break;
+	if (i == CONFIG_KEYS_MAX || !s->keys[i]) {
+		config_problem(p, "unknown key '%s' in %s", key, p->header);
+		return 0;
+	}
+	if (p->key_line[i]) {
+		config_problem(p, "duplicate key '%s' in %s (first set on line %d)", key, p->header,
+			       p->key_line[i]);
+		return 0;
+	}
+	p->key_line[i] = p->line;
+	if (!*value) {
+		config_problem(p, "empty value for '%s' in %s", key, p->header);
+		return 0;
+	}
+	return s->set(p, key, value) == 0;
+}
+
+static int interposer_set(struct config_parse *p, const char *key, const char *value)
+{
+	char err[PROBLEM_MAX];
+
+	if (sy_option_set(&p->options, key, value, p->dir, err, sizeof(err)) < 0)
+		return config_problem(p, "%s", err);
+	return 0;
+}
+
+SY_HIDDEN int sy_config_load(const char *path, struct sy_options *o, char *err, size_t errlen)
+{
+	struct config_parse *p;
+	struct stat st;
+	char ebuf[128];
+	char *slash;
+	int ret = -1, r;
+
+	if (!*path) {
+		snprintf(err, errlen, "config file name is empty");
+		return -1;
+	}
+	/* Some 30 KiB: better on the heap than on the stack of whatever thread
+	 * the constructor runs on. */
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	p->path = path;
+	p->options = *o; /* *o stays as it was if the file is bad */
+
+	if (path_make_absolute(path, NULL, p->options.config, sizeof(p->options.config),
+			       p->problem, sizeof(p->problem)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, p->problem);
+		goto out;
+	}
+	/* Relative paths in the file are relative to the file's directory. */
+	memcpy(p->dir, p->options.config, sizeof(p->dir));
+	slash = strrchr(p->dir, '/');
+	if (slash == p->dir)
+		slash[1] = '\0'; /* "/sy.conf": the root */
+	else
+		slash[0] = '\0';
+
+	p->file = fopen(path, "re");
+	if (!p->file) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, error_text(errno, ebuf, sizeof(ebuf)));
+		goto out;
+	}
+	if (fstat(fileno(p->file), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, error_text(EISDIR, ebuf, sizeof(ebuf)));
+		goto out;
+	}
+
+	r = ini_parse_stream(config_read_line, p, config_handle_key, p);
+	if (p->has_problem && p->problem_line > 0)
+		snprintf(err, errlen, "%s:%d: %s", path, p->problem_line, p->problem);
+	else if (p->has_problem)
+		snprintf(err, errlen, "%s: %s", path, p->problem);
+	else if (r == -2)
+		snprintf(err, errlen, "%s: out of memory", path);
+	else if (r != 0) /* a line libinih refused that our reader let through */
+		snprintf(err, errlen, "%s:%d: syntax error", path, r);
+	else
+		ret = 0;
+	if (ret == 0)
+		*o = p->options;
+out:
+	if (p->file)
+		fclose(p->file);
+	free(p);
+	return ret;
+}
+
+/* ---- the environment -------------------------------------------------- */
+
+SY_HIDDEN int sy_options_apply_env(struct sy_options *o, char *err, size_t errlen)
+{
+	char problem[PROBLEM_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(option_keys); i++) {
+		const char *value = getenv(option_keys[i].env);
+
+		if (!value || !*value)
+			continue;
+		if (option_keys[i].set(o, value, NULL, problem, sizeof(problem)) < 0) {
+			snprintf(err, errlen, "%s: %s", option_keys[i].env, problem);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+SY_HIDDEN int sy_options_from_env(struct sy_options *o, char *err, size_t errlen)
+{
+	const char *config = getenv(SY_ENV_CONFIG);
+
+	sy_options_default(o);
+	if (config && *config && sy_config_load(config, o, err, errlen) < 0)
+		return -1;
+	return sy_options_apply_env(o, err, errlen);
+}
+
+/* ---- file name patterns ----------------------------------------------- */
+
+/* No stdio here: this may run late in a process (at exit, in a fork child). */
+SY_HIDDEN void sy_expand_pattern(const char *pattern, int pid, char *out, size_t outlen)
+{
+	char digits[16];
+	size_t n = 0;
+
+	if (outlen == 0)
+		return;
+	for (const char *s = pattern; *s; s++) {
+		const char *piece = s;
+		size_t len = 1;
+
+		if (s[0] == '%' && s[1] == 'p') {
+			unsigned long v = pid < 0 ? 0UL - (unsigned long)pid : (unsigned long)pid;
+			char *d = digits + sizeof(digits);
+
+			do
+				*--d = (char)('0' + v % 10);
+			while ((v /= 10) != 0);
+			if (pid < 0)
+				*--d = '-';
+			piece = d;
+			len = (size_t)(digits + sizeof(digits) - d);
+			s++;
+		} else if (s[0] == '%' && s[1] == '%') {
+			s++;
+		}
+		if (len > outlen - 1 - n)
+			len = outlen - 1 - n;
+		memcpy(out + n, piece, len);
+		n += len;
+	}
+	out[n] = '\0';
+}

@@ -1,0 +1,71 @@
+/*
+ * Options of one switchyard run: where they come from (environment, config
+ * file) and how they are checked. Shared by the launcher and the library, so
+ * both reject bad input with the same words.
+ */
+#ifndef SY_CONFIG_H
+#define SY_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+enum sy_mode {
+	SY_MODE_AUTO,    /* fastest exact mechanism allowed: rewrite, else sud */
+	SY_MODE_REWRITE, /* page-0 trampoline + lazy rewriting + SUD; error if page 0 is refused */
+	SY_MODE_SUD,     /* every call trapped by Syscall User Dispatch, nothing rewritten */
+};
+
+struct sy_options {
+	enum sy_mode mode;
+	int mode_explicit;        /* the user asked for `mode` (not the default) */
+	char config[PATH_MAX];    /* config file, "" if none */
+	char hook[PATH_MAX];      /* custom hook library, "" if none */
+	char trace[PATH_MAX];     /* trace file (may hold %p), "" if none */
+	char stats[PATH_MAX];     /* stats file (may hold %p), "" if none */
+};
+
+/* Environment variables, shared by the launcher and the library. */
+#define SY_ENV_MODE "SWITCHYARD_MODE"
+#define SY_ENV_HOOK "SWITCHYARD_HOOK"
+#define SY_ENV_TRACE "SWITCHYARD_TRACE"
+#define SY_ENV_STATS "SWITCHYARD_STATS"
+#define SY_ENV_CONFIG "SWITCHYARD_CONFIG"
+
+/* "auto", "rewrite" or "sud" into *mode; -1 for anything else. */
+int sy_mode_parse(const char *name, enum sy_mode *mode);
+const char *sy_mode_name(enum sy_mode mode);
+
+/* Reads a config file into *o (keys it sets override what *o holds) and
+ * records its absolute path in o->config. Relative paths in the file are
+ * taken against the file's own directory, so every process that reads it
+ * finds the same files whatever its current directory. Returns 0, or -1 with
+ * "FILE:LINE: problem" (or "FILE: problem") in err and *o unchanged. */
+int sy_config_load(const char *path, struct sy_options *o, char *err, size_t errlen);
+
+/* The options of this process: defaults, then the config file named by
+ * SWITCHYARD_CONFIG, then the other SWITCHYARD_* variables, which win.
+ * Returns 0, or -1 with a one-line problem in err. */
+int sy_options_from_env(struct sy_options *o, char *err, size_t errlen);
+
+/* Expands %p in a file name pattern to pid; %% to %. */
+void sy_expand_pattern(const char *pattern, int pid, char *out, size_t outlen);
+
+/* The steps sy_options_from_env is made of, for callers (the launcher) that
+ * put their own layer on top. */
+
+/* Defaults: mode auto, not explicit; no config, hook, trace or stats. */
+void sy_options_default(struct sy_options *o);
+
+/* Sets one option, "mode", "hook", "trace" or "stats", from its text, the way
+ * a config key, a SWITCHYARD_* variable and a launcher flag all do: a mode
+ * name is checked, a hook library must be a readable file, and a relative
+ * path is made absolute against base_dir (NULL: the current directory).
+ * Returns 0, or -1 with the problem (no "FILE:" prefix) in err. */
+int sy_option_set(struct sy_options *o, const char *key, const char *value,
+		  const char *base_dir, char *err, size_t errlen);
+
+/* Applies SWITCHYARD_MODE, _HOOK, _TRACE and _STATS (those set and not
+ * empty) over *o. Returns 0, or -1 with "VARIABLE: problem" in err. */
+int sy_options_apply_env(struct sy_options *o, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,324 @@
+/*
+ * The entry stub: every system call switchyard catches arrives here, from a
+ * rewritten site (page 0's sled jumps to sy_entry_rewritten) or from the
+ * SIGSYS handler of Syscall User Dispatch (sy_entry_trapped). All of
+ * switchyard's own `syscall` instructions live in section sy_text, which is
+ * the range SUD always lets through.
+ *
+ * The contract kept here: the program sees only rax, rcx and r11 change, as
+ * with a real syscall (rcx = return address, r11 = rflags). Nothing is
+ * written to the 128-byte red zone below the program's rsp, except the 8
+ * bytes the `call *%rax` of a rewritten site itself pushes (sites whose code
+ * uses the red zone are never rewritten). The extended state (x87, SSE, AVX,
+ * AVX-512, mxcsr) is saved with xsave only around C code, never on the fast
+ * path.
+ *
+ * Notation: U is the program's rsp at the syscall instruction.
+ */
+#include "sy.h"
+
+	.section sy_text, "ax", @progbits
+
+/* Calls \fn(%rbx) with the extended state saved on the stack below rsp.
+ * The C function's int result ends up in %r12d; rbp keeps rsp meanwhile. */
+.macro CALL_WITH_XSTATE fn
+	mov	%rsp, %rbp
+	mov	sy_xsave_size(%rip), %eax
+	sub	%rax, %rsp
+	and	$-64, %rsp
+	/* xrstor faults on a header that was not zero before xsave wrote it */
+	movq	$0, 512(%rsp)
+	movq	$0, 520(%rsp)
+	movq	$0, 528(%rsp)
+	movq	$0, 536(%rsp)
+	movq	$0, 544(%rsp)
+	movq	$0, 552(%rsp)
+	movq	$0, 560(%rsp)
+	movq	$0, 568(%rsp)
+	mov	$-1, %eax
+	mov	$-1, %edx
+	cmpb	$0, sy_use_xsavec(%rip)
+	je	1f
+	xsavec64 (%rsp)
+	jmp	2f
+1:	xsave64	(%rsp)
+2:	mov	%rbx, %rdi
+	call	\fn
+	mov	%eax, %r12d
+	mov	$-1, %eax
+	mov	$-1, %edx
+	xrstor64 (%rsp)
+	mov	%rbp, %rsp
+.endm
+
+/* Loads the program's registers from the frame at rsp (rsp is kept). */
+.macro LOAD_REGS
+	mov	SY_F_RAX(%rsp), %rax
+	mov	SY_F_RDI(%rsp), %rdi
+	mov	SY_F_RSI(%rsp), %rsi
+	mov	SY_F_RDX(%rsp), %rdx
+	mov	SY_F_R10(%rsp), %r10
+	mov	SY_F_R8(%rsp), %r8
+	mov	SY_F_R9(%rsp), %r9
+	mov	SY_F_RBX(%rsp), %rbx
+	mov	SY_F_RBP(%rsp), %rbp
+	mov	SY_F_R12(%rsp), %r12
+	mov	SY_F_R13(%rsp), %r13
+	mov	SY_F_R14(%rsp), %r14
+	mov	SY_F_R15(%rsp), %r15
+.endm
+
+/*
+ * From page 0, after `call *%rax` at a rewritten site:
+ * rsp = U-8, (U-8) = return address, rax = number (< SY_NR_MAX).
+ */
+	.globl	sy_entry_rewritten
+	.hidden	sy_entry_rewritten
+	.type	sy_entry_rewritten, @function
+sy_entry_rewritten:
+	lea	-120(%rsp), %rsp	/* rsp = U-128: past the red zone */
+	pushfq				/* U-136: the program's flags */
+	pushq	128(%rsp)		/* U-144: return address, kept below the red zone */
+	/* A call through a null or small function pointer also lands here:
+	 * only the end of a site switchyard rewrote is a syscall. */
+	mov	(%rsp), %r11
+	mov	sy_site_bitmap(%rip), %rcx
+	bt	%r11, (%rcx)
+	jnc	.Lbad_call
+	xor	%r11d, %r11d		/* not trapped (sy_call.trapped) */
+	jmp	.Lcommon
+	.size	sy_entry_rewritten, . - sy_entry_rewritten
+
+/*
+ * From the SIGSYS handler, through sigreturn: every register is the
+ * program's (rax = number, any value), nothing was written below rsp, and the
+ * return address is on top of the thread's trap stack (%gs).
+ */
+	.globl	sy_entry_trapped
+	.hidden	sy_entry_trapped
+	.type	sy_entry_trapped, @function
+sy_entry_trapped:
+	lea	-128(%rsp), %rsp	/* rsp = U-128 */
+	pushfq				/* U-136 */
+	mov	%gs:SY_T_TRAP_TOP, %rcx
+	sub	$1, %rcx
+	mov	%rcx, %gs:SY_T_TRAP_TOP
+	pushq	%gs:SY_T_TRAP_RET(, %rcx, 8)	/* U-144 */
+	mov	$1, %r11d		/* trapped */
+
+/* rsp = U-144: (rsp) = return address, 8(rsp) = flags, r11 = trapped or not.
+ * rcx and the flags are free. */
+.Lcommon:
+	cmp	$SY_NR_MAX, %rax
+	jae	.Lbig_number
+	lea	sy_mech_bitmap(%rip), %rcx
+	bt	%rax, (%rcx)		/* calls the mechanism itself must see */
+	jc	.Lslow
+	cmpb	$0, %gs:SY_T_DEPTH	/* switchyard's own call: straight through */
+	jne	.Lraw
+	lea	sy_hook_bitmap(%rip), %rcx
+	bt	%rax, (%rcx)
+	jc	.Lslow
+
+/* The fast path: the program's own registers are all still in place. */
+.Lraw:
+	lea	8(%rsp), %rsp		/* rsp = U-136 */
+	popfq				/* rsp = U-128, the program's flags */
+	syscall				/* r11 = those flags, as the kernel gives them */
+	mov	-16(%rsp), %rcx		/* U-144: the return address */
+	lea	128(%rsp), %rsp
+	jmp	*%rcx
+
+.Lbig_number:
+	cmpb	$0, %gs:SY_T_DEPTH
+	jne	.Lraw
+	cmpb	$0, sy_hook_all(%rip)
+	je	.Lraw
+
+/* The slow path: a struct sy_frame on the stack, C with the state saved. */
+.Lslow:
+	sub	$SY_F_SCRATCH_SIZE, %rsp
+	push	%r15
+	push	%r14
+	push	%r13
+	push	%r12
+	push	%rbp
+	push	%rbx
+	push	%r9
+	push	%r8
+	push	%r10
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%rax
+	movl	%r11d, SY_F_TRAPPED(%rsp)
+	mov	%rsp, %rbx
+	cld				/* C expects DF clear; popfq restores it */
+	CALL_WITH_XSTATE sy_dispatch
+	cmp	$SY_ACT_RETURN, %r12d
+	je	.Lreturn
+	cmp	$SY_ACT_CLONE, %r12d
+	je	.Lclone
+	cmp	$SY_ACT_CLONE3, %r12d
+	je	.Lclone3
+	cmp	$SY_ACT_VFORK, %r12d
+	je	.Lvfork
+
+	/* SY_ACT_SIGRETURN: the kernel reads the signal frame at U. */
+	lea	SY_F_TO_USER_RSP(%rsp), %rsp
+	mov	$15, %eax
+	syscall
+	ud2
+
+.Lreturn:
+	pop	%rax
+	pop	%rdi
+	pop	%rsi
+	pop	%rdx
+	pop	%r10
+	pop	%r8
+	pop	%r9
+	pop	%rbx
+	pop	%rbp
+	pop	%r12
+	pop	%r13
+	pop	%r14
+	pop	%r15
+	lea	SY_F_SCRATCH_SIZE(%rsp), %rsp	/* rsp = U-144 */
+	mov	(%rsp), %rcx
+	mov	8(%rsp), %r11
+	lea	8(%rsp), %rsp
+	popfq
+	lea	128(%rsp), %rsp
+	jmp	*%rcx
+
+/*
+ * vfork, or a clone that shares memory without a new stack: the child runs
+ * on this very stack until it execs or exits, so nothing may be kept on it
+ * across the call. The return address waits in the thread area, which the
+ * child leaves alone (it only reads it).
+ */
+.Lvfork:
+	mov	SY_F_RET(%rsp), %rcx
+	mov	%rcx, %gs:SY_T_VFORK_RET
+	pushq	SY_F_FLAGS(%rsp)
+	popfq
+	LOAD_REGS
+	lea	SY_F_TO_USER_RSP(%rsp), %rsp
+	syscall
+	mov	%gs:SY_T_VFORK_RET, %rcx
+	jmp	*%rcx
+
+/*
+ * clone with a new stack. sy_dispatch pointed rsi at a record it wrote on
+ * the new stack: (rsi) = the program's rsi, 8(rsi) = clone flags,
+ * 16(rsi) = return address; rsi+24 is the stack the program asked for.
+ */
+.Lclone:
+	pushq	SY_F_FLAGS(%rsp)
+	popfq
+	LOAD_REGS
+	syscall
+	test	%rax, %rax
+	jz	.Lchild_rsi
+	mov	%rax, SY_F_RAX(%rsp)
+	mov	SY_F_SAVED_ARG(%rsp), %rcx
+	mov	%rcx, SY_F_RSI(%rsp)
+	jmp	.Lparent_after_clone
+
+/* clone3 with a new stack: rdi points to an adjusted copy of the argument
+ * block whose stack ends in the same kind of record, holding the program's rdi. */
+.Lclone3:
+	pushq	SY_F_FLAGS(%rsp)
+	popfq
+	LOAD_REGS
+	syscall
+	test	%rax, %rax
+	jz	.Lchild_rdi
+	mov	%rax, SY_F_RAX(%rsp)
+	mov	SY_F_SAVED_ARG(%rsp), %rcx
+	mov	%rcx, SY_F_RDI(%rsp)
+
+.Lparent_after_clone:
+	mov	%rsp, %rbx
+	CALL_WITH_XSTATE sy_dispatch_leave
+	jmp	.Lreturn
+
+.Lchild_rsi:
+	pop	%rsi
+	jmp	.Lchild
+.Lchild_rdi:
+	pop	%rdi
+/* The child, on its new stack: (rsp) = clone flags, 8(rsp) = return address;
+ * every register is the program's but rax = 0, and r11 = the program's flags. */
+.Lchild:
+	push	%r11
+	push	%rax
+	push	%rdi
+	push	%rsi
+	push	%rdx
+	push	%r10
+	push	%r8
+	push	%r9
+	push	%rbx
+	push	%rbp
+	push	%r12
+	lea	88(%rsp), %rbx		/* the record: clone flags, return address */
+	CALL_WITH_XSTATE sy_child_start
+	pop	%r12
+	pop	%rbp
+	pop	%rbx
+	pop	%r9
+	pop	%r8
+	pop	%r10
+	pop	%rdx
+	pop	%rsi
+	pop	%rdi
+	pop	%rax
+	pop	%r11
+	lea	8(%rsp), %rsp		/* drop the clone flags */
+	push	%r11
+	popfq
+	mov	(%rsp), %rcx
+	ret				/* rsp = the stack the program asked for */
+
+/* Not a site: behave as the kernel does for a jump to an unmapped page. */
+.Lbad_call:
+	mov	(%rsp), %rdi
+	and	$-16, %rsp
+	call	sy_bad_call
+	ud2
+
+/* long sy_raw6(nr, a1, a2, a3, a4, a5, a6): the one way switchyard's C code
+ * reaches the kernel; also exported as sy_syscall for hook libraries. */
+	.globl	sy_raw6
+	.hidden	sy_raw6
+	.type	sy_raw6, @function
+	.globl	sy_syscall
+	.type	sy_syscall, @function
+sy_raw6:
+sy_syscall:
+	mov	%rdi, %rax
+	mov	%rsi, %rdi
+	mov	%rdx, %rsi
+	mov	%rcx, %rdx
+	mov	%r8, %r10
+	mov	%r9, %r8
+	mov	8(%rsp), %r9
+	syscall
+	ret
+	.size	sy_raw6, . - sy_raw6
+	.size	sy_syscall, . - sy_syscall
+
+/* Restorer of switchyard's own signal handlers (SIGSYS): rt_sigreturn from
+ * inside sy_text, so SUD lets it through whatever the selector says. */
+	.globl	sy_signal_restorer
+	.hidden	sy_signal_restorer
+	.type	sy_signal_restorer, @function
+sy_signal_restorer:
+	mov	$15, %eax
+	syscall
+	ud2
+	.size	sy_signal_restorer, . - sy_signal_restorer
+
+	.section .note.GNU-stack, "", @progbits

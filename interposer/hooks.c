@@ -1,0 +1,52 @@
+/*
+ * The hook chain: the built-in clients (stats, trace) and a custom hook
+ * library register here at start-up; the union of their interests is the
+ * bitmap the entry stub checks, so calls nobody wants stay on the fast path.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sy.h"
+
+#define MAX_HOOKS 16
+
+const struct sy_hook *sy_hooks[MAX_HOOKS];
+int sy_nhooks;
+uint8_t sy_hook_bitmap[SY_NR_MAX / 8];
+uint8_t sy_hook_all;
+
+__attribute__((visibility("default"))) int sy_hook_register(const struct sy_hook *hook)
+{
+	if (!hook || hook->version != SY_HOOK_API_VERSION || sy_nhooks >= MAX_HOOKS)
+		return -1;
+	if (hook->interest) {
+		for (int i = 0; i < SY_NR_MAX / 8; i++)
+			sy_hook_bitmap[i] |= hook->interest[i];
+	} else {
+		memset(sy_hook_bitmap, 0xff, sizeof(sy_hook_bitmap));
+		sy_hook_all = 1;
+	}
+	sy_hooks[sy_nhooks++] = hook;
+	return 0;
+}
+
+int sy_hook_load_library(const char *path, char *err, size_t errlen)
+{
+	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(err, errlen, "hook library %s: %s", path, dlerror());
+		return -1;
+	}
+	int (*init)(void) = (int (*)(void))dlsym(lib, "switchyard_hook_init");
+	if (!init) {
+		snprintf(err, errlen, "hook library %s: no switchyard_hook_init function", path);
+		return -1;
+	}
+	int r = init();
+	if (r != 0) {
+		snprintf(err, errlen, "hook library %s: switchyard_hook_init returned %d", path, r);
+		return -1;
+	}
+	return 0;
+}

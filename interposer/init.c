@@ -1,0 +1,184 @@
+/*
+ * Start-up of the preloaded library, before the program's main: read the
+ * options, set up the thread area, page 0 and SUD, register the built-in
+ * hooks and the custom hook library. Bad input stops the program here with
+ * a message and exit status 2; nothing falls back silently, except the
+ * default mode's documented step down to sud when page 0 is refused.
+ */
+#include <cpuid.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "sy.h"
+
+struct sy_state sy_state;
+
+static void vsay(const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof(buf), "switchyard: ");
+	int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+	if (len > sizeof(buf) - 2)
+		len = sizeof(buf) - 2;
+	buf[len++] = '\n';
+	sy_raw3(SYS_write, 2, buf, len);
+}
+
+size_t sy_put(char *buf, size_t size, size_t at, const char *fmt, ...)
+{
+	if (at + 1 >= size)
+		return at;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + at, size - at, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return at;
+	return at + (size_t)n < size ? at + (size_t)n : size - 1;
+}
+
+void sy_say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
+void sy_die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+	for (;;)
+		sy_raw1(SYS_exit_group, 2);
+}
+
+static void find_extended_state(void)
+{
+	unsigned a, b, c, d;
+	__cpuid(1, a, b, c, d);
+	if (!(c & bit_OSXSAVE))
+		sy_die("this CPU or kernel has no XSAVE; switchyard needs it to keep the "
+		       "program's vector registers");
+	__cpuid_count(0xd, 0, a, b, c, d);
+	sy_xsave_size = b < 576 ? 576 : b;
+	__cpuid_count(0xd, 1, a, b, c, d);
+	sy_use_xsavec = (a & (1u << 1)) != 0;
+}
+
+static void find_library(void)
+{
+	Dl_info info;
+	if (!dladdr((void *)find_library, &info) || !info.dli_fname)
+		sy_die("cannot find the path of libswitchyard.so");
+	if (!realpath(info.dli_fname, sy_state.lib_path))
+		snprintf(sy_state.lib_path, sizeof(sy_state.lib_path), "%s", info.dli_fname);
+	sy_state.text_start = (uintptr_t)__start_sy_text;
+	sy_state.text_end = (uintptr_t)__stop_sy_text;
+}
+
+static long read_min_addr(void)
+{
+	char buf[32] = {0};
+	long fd = sy_raw4(SYS_openat, AT_FDCWD, "/proc/sys/vm/mmap_min_addr", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	sy_raw3(SYS_read, fd, buf, sizeof(buf) - 1);
+	sy_raw1(SYS_close, fd);
+	return strtol(buf, NULL, 10);
+}
+
+/* Page 0 and the site bitmap, or the reason they cannot be had. */
+static void choose_mode(void)
+{
+	const struct sy_options *o = &sy_state.opts;
+	sy_state.mode = SY_MODE_SUD;
+	if (o->mode == SY_MODE_SUD)
+		return;
+	int r = sy_trampoline_setup();
+	const char *what = "page 0 cannot be mapped";
+	if (r == 0) {
+		r = sy_rewrite_setup();
+		what = "the site bitmap cannot be reserved";
+	}
+	if (r == 0) {
+		sy_state.mode = SY_MODE_REWRITE;
+		return;
+	}
+	char why[160];
+	if (r == -EPERM || r == -EACCES)
+		snprintf(why, sizeof(why), "%s (vm.mmap_min_addr is %ld; mapping it needs "
+			 "CAP_SYS_RAWIO)", what, read_min_addr());
+	else
+		snprintf(why, sizeof(why), "%s (%s)", what, strerror(-r));
+	if (o->mode == SY_MODE_REWRITE)
+		sy_die("mode rewrite: %s", why);
+	sy_say("%s: falling back to sud mode (every system call trapped, slower)", why);
+	/* children start in sud mode directly, without a second notice */
+	setenv(SY_ENV_MODE, "sud", 1);
+	sy_state.opts.mode = SY_MODE_SUD;
+}
+
+static void remember_settings(void)
+{
+	static const char *const names[] = {SY_ENV_MODE, SY_ENV_HOOK, SY_ENV_TRACE, SY_ENV_STATS,
+					    SY_ENV_CONFIG};
+	static char entries[5][PATH_MAX + 32];
+	for (int i = 0; i < 5; i++) {
+		const char *v = getenv(names[i]);
+		if (!v)
+			continue;
+		snprintf(entries[i], sizeof(entries[i]), "%s=%s", names[i], v);
+		sy_exec_remember(entries[i]);
+	}
+}
+
+static void mechanism_interest(void)
+{
+	static const long numbers[] = {
+		SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat,
+		SYS_exit,  SYS_arch_prctl, SYS_prctl,
+	};
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
+		sy_mech_interest(numbers[i]);
+	sy_signals_setup();
+}
+
+__attribute__((constructor(101))) static void sy_init(void)
+{
+	char err[PATH_MAX + 256];
+	if (sy_options_from_env(&sy_state.opts, err, sizeof(err)) < 0)
+		sy_die("%s", err);
+	sy_state.debug = getenv("SWITCHYARD_DEBUG") != NULL;
+	find_library();
+	find_extended_state();
+	choose_mode();
+	remember_settings();
+	mechanism_interest();
+
+	int r = sy_sud_setup();
+	if (r < 0)
+		sy_die("cannot install the SIGSYS handler: %s", strerror(-r));
+	r = sy_thread_setup(NULL);
+	if (r < 0)
+		sy_die("cannot turn on Syscall User Dispatch: %s (needs Linux 5.11 or later)",
+		       strerror(-r));
+
+	if (sy_state.opts.stats[0] && sy_stats_setup(sy_state.opts.stats) < 0)
+		sy_die("cannot register the stats hook");
+	if (sy_state.opts.trace[0] && sy_trace_setup(sy_state.opts.trace, err, sizeof(err)) < 0)
+		sy_die("%s", err);
+	if (sy_state.opts.hook[0] && sy_hook_load_library(sy_state.opts.hook, err, sizeof(err)) < 0)
+		sy_die("%s", err);
+
+	sy_leave_own(sy_thread_self()); /* from here on, the program's calls are caught */
+}

@@ -1,0 +1,311 @@
+/*
+ * Signals, as the mechanism needs them:
+ *  - SIGSYS belongs to switchyard (Syscall User Dispatch). The program's own
+ *    SIGSYS action is kept here, reported back by rt_sigaction, and a SIGSYS
+ *    that does not come from SUD (kill, seccomp) is delivered to it.
+ *  - The kernel must never block SIGSYS (a SUD trap with SIGSYS blocked kills
+ *    the process), so it is removed from every mask handed to the kernel; the
+ *    program's wish to block it is kept per thread and reported back.
+ *  - The program's handlers run through a wrapper that sets the re-entry
+ *    depth to zero, so a handler interrupting switchyard's own code still has
+ *    its system calls hooked.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <ucontext.h>
+
+#include "sy.h"
+
+#define NSIG_KERNEL 64
+#define SIGSYS_BIT (1ULL << (SIGSYS - 1))
+#define BIT(sig) (1ULL << ((sig) - 1))
+
+struct kernel_sigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+struct program_handler {
+	void *handler;          /* the program's function, where the kernel has the wrapper */
+	unsigned long flags;    /* its SA_SIGINFO */
+	int sigsys_in_mask;     /* its sa_mask held SIGSYS */
+};
+
+static struct program_handler handlers[NSIG_KERNEL + 1];
+static struct kernel_sigaction program_sigsys = {.handler = SIG_DFL};
+static int lock;
+
+static void lock_take(void)
+{
+	while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+}
+
+static void lock_drop(void)
+{
+	__atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
+}
+
+int sy_copy_in(void *dst, const void *user_src, size_t n)
+{
+	struct iovec local = {dst, n}, remote = {(void *)user_src, n};
+	long r = sy_raw6(SYS_process_vm_readv, sy_raw0(SYS_getpid), (long)&local, 1, (long)&remote,
+			 1, 0);
+	return r == (long)n ? 0 : -EFAULT;
+}
+
+int sy_copy_out(void *user_dst, const void *src, size_t n)
+{
+	struct iovec local = {(void *)src, n}, remote = {user_dst, n};
+	long r = sy_raw6(SYS_process_vm_writev, sy_raw0(SYS_getpid), (long)&local, 1,
+			 (long)&remote, 1, 0);
+	return r == (long)n ? 0 : -EFAULT;
+}
+
+typedef void (*siginfo_handler)(int, siginfo_t *, void *);
+
+/* Runs a program handler as program code: depth zero, SUD blocking. */
+static void run_program_handler(void *handler, int sig, siginfo_t *info, void *uc)
+{
+	struct sy_thread *t = sy_thread_self();
+	uint8_t depth = t->depth, selector = t->selector;
+	t->depth = 0;
+	t->selector = 1;
+	((siginfo_handler)handler)(sig, info, uc);
+	t->depth = depth;
+	t->selector = selector;
+}
+
+static void wrapper(int sig, siginfo_t *info, void *uc)
+{
+	run_program_handler(handlers[sig].handler, sig, info, uc);
+}
+
+static int is_function(void *h)
+{
+	return h != SIG_DFL && h != SIG_IGN;
+}
+
+long sy_sys_rt_sigaction(long sig, long act_p, long oact_p, long size)
+{
+	struct kernel_sigaction act, old;
+	if (size != sizeof(uint64_t))
+		return -EINVAL;
+	if (act_p && sy_copy_in(&act, (void *)act_p, sizeof(act)) < 0)
+		return -EFAULT;
+
+	if (sig == SIGSYS) { /* entirely virtual: the kernel keeps switchyard's */
+		lock_take();
+		old = program_sigsys;
+		if (act_p) {
+			act.mask &= ~(BIT(SIGKILL) | BIT(SIGSTOP));
+			program_sigsys = act;
+		}
+		lock_drop();
+		if (oact_p && sy_copy_out((void *)oact_p, &old, sizeof(old)) < 0)
+			return -EFAULT;
+		return 0;
+	}
+	if (sig < 1 || sig > NSIG_KERNEL)
+		return sy_raw4(SYS_rt_sigaction, sig, act_p ? &act : NULL, oact_p ? &old : NULL,
+			       size);
+
+	lock_take();
+	struct program_handler prev = handlers[sig];
+	if (act_p) {
+		handlers[sig].sigsys_in_mask = (act.mask & SIGSYS_BIT) != 0;
+		act.mask &= ~SIGSYS_BIT;
+		if (is_function(act.handler) && sig != SIGKILL && sig != SIGSTOP) {
+			handlers[sig].handler = act.handler;
+			handlers[sig].flags = act.flags;
+			act.handler = (void *)wrapper;
+			act.flags |= SA_SIGINFO;
+		}
+	}
+	long r = sy_raw4(SYS_rt_sigaction, sig, act_p ? &act : NULL, oact_p ? &old : NULL, size);
+	if (r < 0)
+		handlers[sig] = prev;
+	lock_drop();
+	if (r < 0)
+		return r;
+	if (oact_p) {
+		if (old.handler == (void *)wrapper) {
+			old.handler = prev.handler;
+			old.flags = (old.flags & ~(unsigned long)SA_SIGINFO) |
+				    (prev.flags & SA_SIGINFO);
+		}
+		if (prev.sigsys_in_mask)
+			old.mask |= SIGSYS_BIT;
+		if (sy_copy_out((void *)oact_p, &old, sizeof(old)) < 0)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static void deliver_pending_sigsys(struct sy_thread *t)
+{
+	if (!t->sigsys_pending)
+		return;
+	t->sigsys_pending = 0;
+	long pid = sy_raw0(SYS_getpid), tid = sy_raw0(SYS_gettid);
+	if (sy_raw4(SYS_rt_tgsigqueueinfo, pid, tid, SIGSYS, &t->sigsys_info) < 0)
+		sy_raw3(SYS_tgkill, pid, tid, SIGSYS);
+}
+
+long sy_sys_rt_sigprocmask(long how, long set_p, long oset_p, long size)
+{
+	struct sy_thread *t = sy_thread_self();
+	uint64_t set = 0, kernel_set, old;
+	if (size != sizeof(uint64_t))
+		return -EINVAL;
+	if (set_p) {
+		if (sy_copy_in(&set, (void *)set_p, sizeof(set)) < 0)
+			return -EFAULT;
+		if (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK)
+			return -EINVAL;
+	}
+	kernel_set = set & ~SIGSYS_BIT;
+	int was_blocked = t->sigsys_blocked;
+	long r = sy_raw4(SYS_rt_sigprocmask, how, set_p ? &kernel_set : NULL,
+			 oset_p ? &old : NULL, size);
+	if (r < 0)
+		return r;
+	if (set_p) {
+		int wants = (set & SIGSYS_BIT) != 0;
+		if (how == SIG_BLOCK)
+			t->sigsys_blocked = was_blocked || wants;
+		else if (how == SIG_UNBLOCK)
+			t->sigsys_blocked = was_blocked && !wants;
+		else
+			t->sigsys_blocked = wants;
+	}
+	if (oset_p) {
+		old = (old & ~SIGSYS_BIT) | (was_blocked ? SIGSYS_BIT : 0);
+		if (sy_copy_out((void *)oset_p, &old, sizeof(old)) < 0)
+			return -EFAULT;
+	}
+	if (was_blocked && !t->sigsys_blocked)
+		deliver_pending_sigsys(t);
+	return 0;
+}
+
+/* Copies the signal mask argument of a waiting call, without SIGSYS. */
+static int strip_mask_arg(long *arg, long size, uint64_t *mask)
+{
+	if (!*arg)
+		return 0;
+	if (size != sizeof(uint64_t))
+		return -EINVAL;
+	if (sy_copy_in(mask, (void *)*arg, sizeof(*mask)) < 0)
+		return -EFAULT;
+	*mask &= ~SIGSYS_BIT;
+	*arg = (long)mask;
+	return 0;
+}
+
+int sy_mask_args(struct sy_call *c, uint64_t *mask, void *scratch)
+{
+	long *a = c->args;
+	switch (c->nr) {
+	case SYS_rt_sigsuspend:
+		return strip_mask_arg(&a[0], a[1], mask);
+	case SYS_ppoll:
+		return strip_mask_arg(&a[3], a[4], mask);
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+		return strip_mask_arg(&a[4], a[5], mask);
+	case SYS_pselect6: {
+		/* the sixth argument points to { const sigset_t *ss; size_t ss_len; } */
+		long *data = scratch;
+		if (!a[5])
+			return 0;
+		if (sy_copy_in(data, (void *)a[5], 2 * sizeof(long)) < 0)
+			return -EFAULT;
+		int r = strip_mask_arg(&data[0], data[1], mask);
+		if (r < 0)
+			return r;
+		a[5] = (long)data;
+		return 0;
+	}
+	}
+	return 0;
+}
+
+/* A SIGSYS that is not a SUD trap: the program's own action applies. */
+void sy_sigsys_foreign(siginfo_t *info, void *uc)
+{
+	struct sy_thread *t = sy_thread_self();
+	lock_take();
+	struct kernel_sigaction a = program_sigsys;
+	if (is_function(a.handler) && (a.flags & SA_RESETHAND))
+		program_sigsys.handler = SIG_DFL;
+	lock_drop();
+
+	if (a.handler == SIG_IGN)
+		return;
+	if (t->sigsys_blocked) {
+		t->sigsys_pending = 1;
+		t->sigsys_info = *info;
+		return;
+	}
+	if (a.handler == SIG_DFL) {
+		/* the default action: dump core, as the kernel would */
+		struct kernel_sigaction dfl = {.handler = SIG_DFL};
+		uint64_t bit = SIGSYS_BIT;
+		sy_raw4(SYS_rt_sigaction, SIGSYS, &dfl, 0, sizeof(uint64_t));
+		sy_raw4(SYS_rt_tgsigqueueinfo, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid), SIGSYS,
+			info);
+		sy_raw4(SYS_rt_sigprocmask, SIG_UNBLOCK, &bit, 0, sizeof(uint64_t));
+		sy_raw3(SYS_tgkill, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid), SIGSYS);
+		return;
+	}
+	/* The program's mask while its handler runs; SIGSYS itself stays
+	 * unblocked in the kernel (SUD needs it) and blocked in name only. */
+	uint64_t mask = a.mask & ~SIGSYS_BIT;
+	uint64_t sigsys = SIGSYS_BIT;
+	sy_raw4(SYS_rt_sigprocmask, SIG_BLOCK, &mask, 0, sizeof(uint64_t));
+	int was_blocked = t->sigsys_blocked;
+	t->sigsys_blocked = !(a.flags & SA_NODEFER) || (a.mask & SIGSYS_BIT);
+	sy_raw4(SYS_rt_sigprocmask, SIG_UNBLOCK, &sigsys, 0, sizeof(uint64_t));
+	run_program_handler(a.handler, SIGSYS, info, uc);
+	t->sigsys_blocked = was_blocked;
+	/* the kernel restores the interrupted mask at sigreturn */
+}
+
+/* Raises a fault signal as the kernel does for a faulting instruction:
+ * a blocked or ignored signal is unblocked and reset to its default. */
+void sy_raise_fault(int sig, int code, void *addr)
+{
+	struct kernel_sigaction cur;
+	uint64_t blocked = 0, bit = BIT(sig);
+	sy_raw4(SYS_rt_sigaction, sig, 0, &cur, sizeof(uint64_t));
+	sy_raw4(SYS_rt_sigprocmask, SIG_BLOCK, 0, &blocked, sizeof(uint64_t));
+	if (cur.handler == SIG_IGN || (blocked & bit)) {
+		struct kernel_sigaction dfl = {.handler = SIG_DFL};
+		sy_raw4(SYS_rt_sigaction, sig, &dfl, 0, sizeof(uint64_t));
+		sy_raw4(SYS_rt_sigprocmask, SIG_UNBLOCK, &bit, 0, sizeof(uint64_t));
+	}
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	si.si_signo = sig;
+	si.si_code = code;
+	si.si_addr = addr;
+	long pid = sy_raw0(SYS_getpid), tid = sy_raw0(SYS_gettid);
+	if (sy_raw4(SYS_rt_tgsigqueueinfo, pid, tid, sig, &si) < 0)
+		sy_raw3(SYS_tgkill, pid, tid, sig);
+}
+
+void sy_signals_setup(void)
+{
+	static const long numbers[] = {
+		SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigsuspend, SYS_ppoll,
+		SYS_pselect6,     SYS_epoll_pwait,    SYS_epoll_pwait2,  SYS_rt_sigreturn,
+	};
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
+		sy_mech_interest(numbers[i]);
+}

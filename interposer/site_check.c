@@ -1,0 +1,222 @@
+/*
+ * Decides whether one `syscall` instruction may be rewritten to
+ * `call *%rax`. The site is known to be a real instruction (SUD trapped it),
+ * so only its surroundings are decoded (with Zydis):
+ *  - rax must be set by an immediate just before, below the sled's end: a
+ *    call through rax with any other value would jump somewhere else;
+ *  - the code around must not use the red zone: the call pushes its return
+ *    address into the 8 bytes below rsp, and the kernel may write output
+ *    through pointers into it;
+ *  - the two bytes must sit in one cache line, so one store replaces them
+ *    while other threads may run the code (alone, the process may split it).
+ * Whatever is refused stays on the trap path, which is exact, only slower.
+ */
+#include <Zydis/Zydis.h>
+#include <string.h>
+
+#include "sy.h"
+
+#define WINDOW 128
+#define MAX_INSNS 96
+
+struct scan {
+	int red_zone_rsp;  /* an explicit access below rsp */
+	int below_rbp;     /* an explicit access below rbp... */
+	int frame_made;    /* ...which is fine once rsp was moved down */
+};
+
+static ZydisDecoder decoder;
+static int decoder_ready;
+
+static void decoder_init(void)
+{
+	if (!decoder_ready) {
+		ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+		decoder_ready = 1;
+	}
+}
+
+static int decode(const uint8_t *p, size_t len, ZydisDecodedInstruction *insn,
+		  ZydisDecodedOperand *ops)
+{
+	return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, p, len, insn, ops));
+}
+
+static int is_control_flow(const ZydisDecodedInstruction *insn)
+{
+	switch (insn->meta.category) {
+	case ZYDIS_CATEGORY_COND_BR:
+	case ZYDIS_CATEGORY_UNCOND_BR:
+	case ZYDIS_CATEGORY_CALL:
+	case ZYDIS_CATEGORY_RET:
+	case ZYDIS_CATEGORY_SYSCALL:
+	case ZYDIS_CATEGORY_INTERRUPT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int ends_function(const ZydisDecodedInstruction *insn)
+{
+	return insn->meta.category == ZYDIS_CATEGORY_RET ||
+	       insn->meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+	       insn->mnemonic == ZYDIS_MNEMONIC_INT3 || insn->mnemonic == ZYDIS_MNEMONIC_HLT ||
+	       insn->mnemonic == ZYDIS_MNEMONIC_UD2;
+}
+
+static ZydisRegister widest(ZydisRegister r)
+{
+	return ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+}
+
+static void scan_operands(const ZydisDecodedInstruction *insn, const ZydisDecodedOperand *ops,
+			  struct scan *s)
+{
+	for (unsigned i = 0; i < insn->operand_count; i++) {
+		const ZydisDecodedOperand *op = &ops[i];
+		if (op->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT)
+			continue;
+		if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			long disp = op->mem.disp.has_displacement ? (long)op->mem.disp.value : 0;
+			if (op->mem.base == ZYDIS_REGISTER_RSP && disp < 0)
+				s->red_zone_rsp = 1;
+			if (op->mem.base == ZYDIS_REGISTER_RBP && disp < 0)
+				s->below_rbp = 1;
+			if (op->mem.index == ZYDIS_REGISTER_RSP)
+				s->red_zone_rsp = 1;
+		} else if (op->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+			   op->reg.value == ZYDIS_REGISTER_RSP &&
+			   (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) {
+			s->frame_made = 1;
+		}
+	}
+}
+
+static int writes_rax(const ZydisDecodedInstruction *insn, const ZydisDecodedOperand *ops)
+{
+	for (unsigned i = 0; i < insn->operand_count; i++)
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    widest(ops[i].reg.value) == ZYDIS_REGISTER_RAX &&
+		    (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			return 1;
+	return 0;
+}
+
+/* The value an instruction that writes rax leaves there, if it is a constant. */
+static int rax_constant(const ZydisDecodedInstruction *insn, const ZydisDecodedOperand *ops,
+			long *value)
+{
+	if (insn->operand_count_visible != 2 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER)
+		return 0;
+	ZydisRegister dst = ops[0].reg.value;
+	if (dst != ZYDIS_REGISTER_EAX && dst != ZYDIS_REGISTER_RAX)
+		return 0;
+	if (insn->mnemonic == ZYDIS_MNEMONIC_MOV && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		if (dst == ZYDIS_REGISTER_EAX)
+			*value = (long)(uint32_t)ops[1].imm.value.u;
+		else
+			*value = (long)ops[1].imm.value.s;
+		return 1;
+	}
+	if ((insn->mnemonic == ZYDIS_MNEMONIC_XOR || insn->mnemonic == ZYDIS_MNEMONIC_SUB) &&
+	    ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].reg.value == dst) {
+		*value = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* The longest run of whole instructions that ends exactly at the site. */
+static size_t sync_before(const uint8_t *code, size_t window)
+{
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	for (size_t start = window; start > 0; start--) {
+		size_t at = 0;
+		int n = 0;
+		while (at < start && n < MAX_INSNS) {
+			if (!decode(code - start + at, start - at, &insn, ops))
+				break;
+			at += insn.length;
+			n++;
+		}
+		if (at == start)
+			return start;
+	}
+	return 0;
+}
+
+enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t after,
+				   uintptr_t address, int single_thread, long *nr_out)
+{
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	if (after < 2 || code[0] != 0x0f || code[1] != 0x05)
+		return SY_SITE_NOT_SYSCALL;
+	if (address % 64 == 63 && !single_thread)
+		return SY_SITE_STRADDLE;
+	decoder_init();
+
+	size_t window = before < WINDOW ? before : WINDOW;
+	size_t start = sync_before(code, window);
+	if (start == 0)
+		return SY_SITE_NO_SYNC;
+
+	struct scan s = {0, 0, 0};
+	int have_rax = 0, rax_known = 0, flow_since_rax = 0;
+	long rax = -1;
+	for (size_t at = 0; at < start;) {
+		decode(code - start + at, start - at, &insn, ops);
+		at += insn.length;
+		if (ends_function(&insn)) {
+			memset(&s, 0, sizeof(s));
+			have_rax = 0;
+			continue;
+		}
+		scan_operands(&insn, ops, &s);
+		if (writes_rax(&insn, ops)) {
+			have_rax = 1;
+			rax_known = rax_constant(&insn, ops, &rax);
+			flow_since_rax = 0;
+		} else if (is_control_flow(&insn)) {
+			flow_since_rax = 1;
+		}
+	}
+	if (!have_rax || !rax_known || flow_since_rax)
+		return SY_SITE_RAX_VARIABLE;
+	if (rax < 0 || rax >= SY_NR_MAX)
+		return SY_SITE_RAX_RANGE;
+
+	size_t limit = after - 2 < WINDOW ? after - 2 : WINDOW;
+	for (size_t at = 0; at < limit;) {
+		if (!decode(code + 2 + at, limit - at, &insn, ops))
+			break;
+		at += insn.length;
+		if (ends_function(&insn))
+			break;
+		scan_operands(&insn, ops, &s);
+	}
+	if (s.red_zone_rsp || (s.below_rbp && !s.frame_made))
+		return SY_SITE_RED_ZONE;
+	if (nr_out)
+		*nr_out = rax;
+	return SY_SITE_OK;
+}
+
+const char *sy_site_verdict_name(enum sy_site_verdict v)
+{
+	static const char *const names[] = {
+		[SY_SITE_OK] = "ok",
+		[SY_SITE_NOT_SYSCALL] = "not a syscall instruction",
+		[SY_SITE_STRADDLE] = "crosses a cache line",
+		[SY_SITE_NO_SYNC] = "code before it does not decode",
+		[SY_SITE_RAX_VARIABLE] = "rax is not an immediate",
+		[SY_SITE_RAX_RANGE] = "number past the sled",
+		[SY_SITE_RED_ZONE] = "code uses the red zone",
+		[SY_SITE_ANONYMOUS] = "code not backed by a file",
+		[SY_SITE_PROTECTED] = "page cannot be made writable",
+	};
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
+}

@@ -1,0 +1,235 @@
+/*
+ * Internal interface of the interposer: the per-thread area reached through
+ * %gs, the frame the entry stub builds, and the pieces of the mechanism.
+ * Offsets used by entry.S are defined here once and checked by the compiler.
+ */
+#ifndef SY_H
+#define SY_H
+
+#define SY_T_SELF 0          /* struct sy_thread *: the area's own address */
+#define SY_T_DEPTH 8         /* uint8: >0 while switchyard's own code runs */
+#define SY_T_SELECTOR 9      /* uint8: Syscall User Dispatch selector */
+#define SY_T_VFORK_RET 16    /* return address of a vfork in flight */
+#define SY_T_TRAP_TOP 24     /* entries used in trap_ret */
+#define SY_T_TRAP_RET 32     /* return addresses of trapped calls, a small stack */
+#define SY_TRAP_DEPTH 16
+
+/* struct sy_frame, as entry.S lays it out on the stack (offsets from its base). */
+#define SY_F_RAX 0
+#define SY_F_RDI 8
+#define SY_F_RSI 16
+#define SY_F_RDX 24
+#define SY_F_R10 32
+#define SY_F_R8 40
+#define SY_F_R9 48
+#define SY_F_RBX 56
+#define SY_F_RBP 64
+#define SY_F_R12 72
+#define SY_F_R13 80
+#define SY_F_R14 88
+#define SY_F_R15 96
+#define SY_F_SCRATCH 104     /* C-only area: the call, the hooks entered */
+#define SY_F_SCRATCH_SIZE 160
+#define SY_F_TRAPPED (SY_F_SCRATCH + 64)   /* struct sy_frame.call.trapped */
+#define SY_F_SAVED_ARG (SY_F_SCRATCH + 80) /* struct sy_frame.saved_arg */
+#define SY_F_RET (SY_F_SCRATCH + SY_F_SCRATCH_SIZE)
+#define SY_F_FLAGS (SY_F_RET + 8)
+#define SY_F_SIZE (SY_F_FLAGS + 8)
+/* Distance from the frame base to the program's rsp at the syscall. */
+#define SY_F_TO_USER_RSP (SY_F_RET + 144)
+
+/* What entry.S does after sy_dispatch returns. */
+#define SY_ACT_RETURN 0      /* result in frame rax; return to the program */
+#define SY_ACT_SIGRETURN 1   /* rt_sigreturn on the program's own stack */
+#define SY_ACT_VFORK 2       /* run the call with nothing kept on the stack */
+#define SY_ACT_CLONE 3       /* clone with a new stack: rsi adjusted, child record pushed */
+#define SY_ACT_CLONE3 4      /* clone3 with a new stack: rdi points to an adjusted copy */
+
+#define SY_NR_MAX 512        /* == SY_NR_LIMIT; the page-0 sled covers [0, SY_NR_MAX) */
+
+#ifndef __ASSEMBLER__
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <switchyard/hook.h>
+
+#include "config.h"
+
+#define SY_HIDDEN __attribute__((visibility("hidden")))
+
+struct sy_thread {
+	struct sy_thread *self;
+	uint8_t depth;
+	uint8_t selector;
+	uint8_t in_use;
+	uint8_t sigsys_blocked;   /* the program believes SIGSYS is blocked */
+	int32_t tid;              /* owner, for reuse after it exits */
+	uint64_t vfork_ret;
+	uint64_t trap_top;
+	uint64_t trap_ret[SY_TRAP_DEPTH];
+	struct sy_thread *next;   /* all areas ever made, for reuse */
+	int sigsys_pending;       /* a SIGSYS arrived while the program blocked it */
+	siginfo_t sigsys_info;
+	uint8_t clone3_args[256]; /* the adjusted copy of a clone3 argument block */
+};
+
+_Static_assert(offsetof(struct sy_thread, self) == SY_T_SELF, "layout");
+_Static_assert(offsetof(struct sy_thread, depth) == SY_T_DEPTH, "layout");
+_Static_assert(offsetof(struct sy_thread, selector) == SY_T_SELECTOR, "layout");
+_Static_assert(offsetof(struct sy_thread, vfork_ret) == SY_T_VFORK_RET, "layout");
+_Static_assert(offsetof(struct sy_thread, trap_top) == SY_T_TRAP_TOP, "layout");
+_Static_assert(offsetof(struct sy_thread, trap_ret) == SY_T_TRAP_RET, "layout");
+
+struct sy_frame {
+	long rax, rdi, rsi, rdx, r10, r8, r9;
+	long rbx, rbp, r12, r13, r14, r15;
+	union {
+		struct {
+			struct sy_call call;
+			int entered;          /* hooks whose enter ran */
+			long saved_arg;       /* program's rsi/rdi while a clone is adjusted */
+		};
+		char scratch[SY_F_SCRATCH_SIZE];
+	};
+	uint64_t ret;                 /* the program's return address */
+	uint64_t flags;               /* the program's rflags */
+};
+
+_Static_assert(offsetof(struct sy_frame, r15) == SY_F_R15, "layout");
+_Static_assert(offsetof(struct sy_frame, ret) == SY_F_RET, "layout");
+_Static_assert(offsetof(struct sy_frame, saved_arg) == SY_F_SAVED_ARG, "layout");
+_Static_assert(offsetof(struct sy_frame, call.trapped) == SY_F_TRAPPED, "layout");
+_Static_assert(offsetof(struct sy_frame, flags) == SY_F_FLAGS, "layout");
+_Static_assert(sizeof(struct sy_frame) == SY_F_SIZE, "layout");
+_Static_assert(SY_NR_MAX == SY_NR_LIMIT, "sled covers the hookable numbers");
+
+/* Process-wide state of the mechanism (init.c). */
+struct sy_state {
+	struct sy_options opts;
+	enum sy_mode mode;            /* what runs: SY_MODE_REWRITE or SY_MODE_SUD */
+	char lib_path[4096];          /* this library, for LD_PRELOAD after execve */
+	uintptr_t text_start, text_end; /* sy_text: where switchyard's syscalls live */
+	int debug;                    /* SWITCHYARD_DEBUG: say why sites stay trapped */
+};
+extern struct sy_state sy_state SY_HIDDEN;
+
+/* Read by entry.S on every call. */
+extern uint8_t *sy_site_bitmap SY_HIDDEN;     /* 1 bit per address: rewritten site ends */
+extern uint8_t sy_mech_bitmap[SY_NR_MAX / 8] SY_HIDDEN;   /* numbers the mechanism handles */
+extern uint8_t sy_hook_bitmap[SY_NR_MAX / 8] SY_HIDDEN;   /* numbers some hook wants */
+extern uint8_t sy_hook_all SY_HIDDEN;         /* some hook wants every number */
+extern uint32_t sy_xsave_size SY_HIDDEN;
+extern uint8_t sy_use_xsavec SY_HIDDEN;
+
+/* entry.S */
+extern char sy_entry_rewritten[] SY_HIDDEN;
+extern char sy_entry_trapped[] SY_HIDDEN;
+extern char sy_signal_restorer[] SY_HIDDEN;
+extern char __start_sy_text[] SY_HIDDEN;
+extern char __stop_sy_text[] SY_HIDDEN;
+long sy_raw6(long nr, long a1, long a2, long a3, long a4, long a5, long a6) SY_HIDDEN;
+
+#define sy_raw0(n) sy_raw6((n), 0, 0, 0, 0, 0, 0)
+#define sy_raw1(n, a) sy_raw6((n), (long)(a), 0, 0, 0, 0, 0)
+#define sy_raw2(n, a, b) sy_raw6((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define sy_raw3(n, a, b, c) sy_raw6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define sy_raw4(n, a, b, c, d) sy_raw6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define sy_raw5(n, a, b, c, d, e) \
+	sy_raw6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+/* thread.c */
+struct sy_thread *sy_thread_self(void) SY_HIDDEN;
+int sy_thread_setup(struct sy_thread *inherit_from) SY_HIDDEN;
+void sy_thread_release(void) SY_HIDDEN;
+int sy_threads_in_use(void) SY_HIDDEN;
+static inline void sy_enter_own(struct sy_thread *t)
+{
+	t->depth++;
+	t->selector = 0; /* SYSCALL_DISPATCH_FILTER_ALLOW */
+}
+static inline void sy_leave_own(struct sy_thread *t)
+{
+	if (--t->depth == 0)
+		t->selector = 1; /* SYSCALL_DISPATCH_FILTER_BLOCK */
+}
+
+/* trampoline.c: page 0 */
+int sy_trampoline_setup(void) SY_HIDDEN;
+
+/* rewrite.c: lazy rewriting of sites found by SUD */
+int sy_rewrite_setup(void) SY_HIDDEN;
+void sy_rewrite_try(uintptr_t site) SY_HIDDEN;
+extern long sy_sites_rewritten SY_HIDDEN;
+
+/* site_check.c: may a syscall instruction be rewritten? (pure; unit tested) */
+enum sy_site_verdict {
+	SY_SITE_OK,
+	SY_SITE_NOT_SYSCALL,
+	SY_SITE_STRADDLE,       /* the two bytes cross a cache line: no atomic store */
+	SY_SITE_NO_SYNC,        /* could not decode the code before the site */
+	SY_SITE_RAX_VARIABLE,   /* rax is not an immediate set just before */
+	SY_SITE_RAX_RANGE,      /* the immediate is past the sled */
+	SY_SITE_RED_ZONE,       /* code near the site uses memory below rsp */
+	SY_SITE_ANONYMOUS,      /* not file-backed (JIT code): its owner may rewrite it */
+	SY_SITE_PROTECTED,      /* the page cannot be made writable */
+	SY_SITE_VERDICTS
+};
+enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t after,
+				   uintptr_t address, int single_thread, long *nr_out) SY_HIDDEN;
+const char *sy_site_verdict_name(enum sy_site_verdict v) SY_HIDDEN;
+extern long sy_sites_refused[SY_SITE_VERDICTS] SY_HIDDEN;
+
+/* sud.c */
+int sy_sud_setup(void) SY_HIDDEN;
+int sy_sud_enable_thread(struct sy_thread *t) SY_HIDDEN;
+extern long sy_sud_traps SY_HIDDEN;
+
+/* dispatch.c: the slow path */
+int sy_dispatch(struct sy_frame *f) SY_HIDDEN;
+void sy_dispatch_leave(struct sy_frame *f) SY_HIDDEN;
+void sy_child_start(const long *record) SY_HIDDEN;
+void sy_bad_call(uint64_t ret) SY_HIDDEN;
+void sy_mech_interest(long nr) SY_HIDDEN;
+
+/* signals.c */
+void sy_signals_setup(void) SY_HIDDEN;
+long sy_sys_rt_sigaction(long sig, long act, long oact, long size) SY_HIDDEN;
+long sy_sys_rt_sigprocmask(long how, long set, long oset, long size) SY_HIDDEN;
+int sy_mask_args(struct sy_call *c, uint64_t *scratch, void *scratch2) SY_HIDDEN;
+void sy_sigsys_foreign(siginfo_t *info, void *uc) SY_HIDDEN;
+int sy_copy_in(void *dst, const void *user_src, size_t n) SY_HIDDEN;
+int sy_copy_out(void *user_dst, const void *src, size_t n) SY_HIDDEN;
+void sy_raise_fault(int sig, int code, void *addr) SY_HIDDEN;
+
+/* exec.c */
+long sy_sys_execve(struct sy_call *c) SY_HIDDEN;
+void sy_exec_remember(const char *entry) SY_HIDDEN;
+
+/* hooks.c */
+extern const struct sy_hook *sy_hooks[] SY_HIDDEN;
+extern int sy_nhooks SY_HIDDEN;
+int sy_hook_load_library(const char *path, char *err, size_t errlen) SY_HIDDEN;
+
+/* fdreserve.c: switchyard's own fds at the top of the range */
+int sy_fd_reserve(int *fdp) SY_HIDDEN;
+int sy_fd_is_reserved(int fd) SY_HIDDEN;
+int sy_fd_guard(struct sy_call *c, long *result) SY_HIDDEN;
+
+/* stats.c, trace.c: built-in clients of the hook API */
+int sy_stats_setup(const char *pattern) SY_HIDDEN;
+void sy_stats_write(void) SY_HIDDEN;
+void sy_stats_reset(void) SY_HIDDEN;
+int sy_trace_setup(const char *pattern, char *err, size_t errlen) SY_HIDDEN;
+void sy_trace_reopen_child(void) SY_HIDDEN;
+
+/* Appends to buf[at..size), always leaving room for the NUL; returns the new end. */
+size_t sy_put(char *buf, size_t size, size_t at, const char *fmt, ...) SY_HIDDEN
+	__attribute__((format(printf, 4, 5)));
+
+/* Messages on stderr, raw (no stdio), prefixed "switchyard: ". */
+void sy_say(const char *fmt, ...) SY_HIDDEN __attribute__((format(printf, 1, 2)));
+_Noreturn void sy_die(const char *fmt, ...) SY_HIDDEN __attribute__((format(printf, 1, 2)));
+
+#endif /* __ASSEMBLER__ */
+#endif

@@ -1,0 +1,103 @@
+/*
+ * Per-thread areas, reached through the GS base (FS belongs to libc's TLS).
+ * An area holds the re-entry depth, the SUD selector and the small stacks the
+ * entry stub needs. Areas are never unmapped, since a thread may still run on
+ * its area when it makes the exit call; a later thread reuses the area of one
+ * that is gone.
+ */
+#include <asm/prctl.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "sy.h"
+
+static struct sy_thread *all_areas;
+
+struct sy_thread *sy_thread_self(void)
+{
+	struct sy_thread *t;
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(t));
+	return t;
+}
+
+/* An area whose owner is gone: no task has its id any more (a zombie child
+ * still has one, so its area waits until it is reaped). */
+static struct sy_thread *reuse_area(void)
+{
+	for (struct sy_thread *t = __atomic_load_n(&all_areas, __ATOMIC_ACQUIRE); t; t = t->next) {
+		if (__atomic_load_n(&t->in_use, __ATOMIC_ACQUIRE))
+			continue;
+		if (sy_raw2(SYS_kill, t->tid, 0) != -ESRCH)
+			continue;
+		uint8_t expected = 0;
+		if (__atomic_compare_exchange_n(&t->in_use, &expected, 1, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return t;
+	}
+	return NULL;
+}
+
+static struct sy_thread *new_area(void)
+{
+	struct sy_thread *t = reuse_area();
+	if (t)
+		return t;
+	long p = sy_raw6(SYS_mmap, 0, sizeof(struct sy_thread), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p < 0 && p > -4096)
+		return NULL;
+	t = (struct sy_thread *)p;
+	t->in_use = 1;
+	struct sy_thread *head = __atomic_load_n(&all_areas, __ATOMIC_ACQUIRE);
+	do
+		t->next = head;
+	while (!__atomic_compare_exchange_n(&all_areas, &head, t, 0, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE));
+	return t;
+}
+
+/*
+ * Gives the calling thread its own area and turns SUD on for it. Called on
+ * the main thread at start-up and by each new thread or child on a new stack
+ * before it runs program code; only raw system calls here, since the thread
+ * may still be using its parent's area until the GS base is set.
+ */
+int sy_thread_setup(struct sy_thread *inherit_from)
+{
+	struct sy_thread *t = new_area();
+	if (!t)
+		return -ENOMEM;
+	struct sy_thread *next = t->next;
+	memset(t, 0, sizeof(*t));
+	t->self = t;
+	t->next = next;
+	t->in_use = 1;
+	t->tid = (int32_t)sy_raw0(SYS_gettid);
+	t->depth = 1;
+	t->selector = 0;
+	if (inherit_from)
+		t->sigsys_blocked = inherit_from->sigsys_blocked;
+	long r = sy_raw2(SYS_arch_prctl, ARCH_SET_GS, t);
+	if (r < 0)
+		return (int)r;
+	return sy_sud_enable_thread(t);
+}
+
+/* The calling thread is about to exit: a later thread may take its area. */
+void sy_thread_release(void)
+{
+	struct sy_thread *t = sy_thread_self();
+	if (t)
+		__atomic_store_n(&t->in_use, 0, __ATOMIC_RELEASE);
+}
+
+/* Threads (and children sharing memory) that may be running program code. */
+int sy_threads_in_use(void)
+{
+	int n = 0;
+	for (struct sy_thread *t = __atomic_load_n(&all_areas, __ATOMIC_ACQUIRE); t; t = t->next)
+		n += __atomic_load_n(&t->in_use, __ATOMIC_ACQUIRE) != 0;
+	return n;
+}

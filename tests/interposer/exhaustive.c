@@ -1,0 +1,545 @@
+/*
+ * Exhaustiveness: the magic call (sy_test.h) from every source of system
+ * calls the interposer must see. One line per source, "SOURCE caught" or
+ * "SOURCE missed" (or "SOURCE mixed ..." / "SOURCE error ...").
+ *
+ * Usage: sy_test_exhaustive caught|missed
+ * Exits 0 iff every source gave the expected outcome. Natively everything is
+ * missed (that proves the oracle works); under switchyard with the test hook
+ * (--hook libsy_test_hook_answer.so) everything must be caught.
+ */
+#include <dlfcn.h>
+#include <linux/futex.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sy_test.h"
+
+#ifndef SY_DLIB_PATH
+#error "SY_DLIB_PATH must name libsy_test_dlib.so"
+#endif
+#ifndef SY_MAGIC_HELPER
+#error "SY_MAGIC_HELPER must name the sy_test_magic program"
+#endif
+
+extern char **environ;
+
+#define THREAD_STACK (256 * 1024)
+#define WAIT_MS 10000
+
+static int failures;
+static const char *expect;
+
+static void report(const char *source, int outcome, const char *detail)
+{
+	const char *name = sy_outcome_name(outcome);
+	printf("%s %s%s%s\n", source, name, detail ? " " : "", detail ? detail : "");
+	fflush(stdout);
+	if (strcmp(name, expect) != 0)
+		failures++;
+}
+
+static void report_error(const char *source, const char *what)
+{
+	printf("%s error %s\n", source, what);
+	fflush(stdout);
+	failures++;
+}
+
+/* Child exit status -> outcome, or -1 with a description. */
+static int outcome_of_status(int status, char *why, size_t len)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) >= SY_EXIT_BASE &&
+	    WEXITSTATUS(status) <= SY_EXIT_BASE + SY_MIXED)
+		return WEXITSTATUS(status) - SY_EXIT_BASE;
+	if (WIFEXITED(status))
+		snprintf(why, len, "(child exited %d)", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(why, len, "(child killed by signal %d)", WTERMSIG(status));
+	else
+		snprintf(why, len, "(child status 0x%x)", status);
+	return -1;
+}
+
+static void report_child(const char *source, pid_t pid)
+{
+	int status;
+	char why[64];
+	if (pid < 0) {
+		report_error(source, strerror(errno));
+		return;
+	}
+	if (waitpid(pid, &status, 0) != pid) {
+		report_error(source, "waitpid failed");
+		return;
+	}
+	int o = outcome_of_status(status, why, sizeof why);
+	if (o < 0)
+		report_error(source, why);
+	else
+		report(source, o, NULL);
+}
+
+/* ---- main thread ---- */
+
+static void src_main_libc(void)
+{
+	int caught = 0, missed = 0, other = 0;
+	for (int i = 0; i < 3; i++) {
+		int enosys;
+		long r = sy_magic_libc(&enosys);
+		if (r == SY_MAGIC + 1)
+			caught++;
+		else if (enosys)
+			missed++;
+		else
+			other++;
+	}
+	report("main-libc-syscall", sy_outcome_of(caught, missed, other), NULL);
+}
+
+static void src_main_inline(const char *name)
+{
+	int caught = 0, missed = 0, other = 0;
+	for (int i = 0; i < 3; i++)
+		sy_tally_raw(sy_magic_inline(), &caught, &missed, &other);
+	report(name, sy_outcome_of(caught, missed, other), NULL);
+}
+
+/* ---- a library loaded after start ---- */
+
+static void src_dlopen(void)
+{
+	void *h = dlopen(SY_DLIB_PATH, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		report_error("dlopen-library", dlerror());
+		return;
+	}
+	long (*fn)(void) = (long (*)(void))dlsym(h, "sy_dlib_magic");
+	if (!fn) {
+		report_error("dlopen-library", "no sy_dlib_magic");
+		return;
+	}
+	int caught = 0, missed = 0, other = 0;
+	for (int i = 0; i < 3; i++)
+		sy_tally_raw(fn(), &caught, &missed, &other);
+	report("dlopen-library", sy_outcome_of(caught, missed, other), NULL);
+	/* Unload and load again: the new mapping must be caught as well. */
+	dlclose(h);
+	h = dlopen(SY_DLIB_PATH, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		report_error("dlopen-again", dlerror());
+		return;
+	}
+	fn = (long (*)(void))dlsym(h, "sy_dlib_magic");
+	caught = missed = other = 0;
+	for (int i = 0; i < 3; i++)
+		sy_tally_raw(fn(), &caught, &missed, &other);
+	report("dlopen-again", sy_outcome_of(caught, missed, other), NULL);
+	dlclose(h);
+}
+
+/* ---- JIT code ---- */
+
+static void src_jit(void)
+{
+	/* mov $500,%eax; mov $MAGIC,%edi; syscall; ret */
+	static const unsigned char code[] = {
+		0xb8, 0xf4, 0x01, 0x00, 0x00,
+		0xbf, 0x1e, 0xab, 0x57, 0x51,
+		0x0f, 0x05,
+		0xc3,
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		report_error("jit", strerror(errno));
+		return;
+	}
+	/* Two copies: one at the start of the page, one in the middle. */
+	memcpy(p, code, sizeof code);
+	memcpy(p + 2048, code, sizeof code);
+	if (mprotect(p, page, PROT_READ | PROT_EXEC) != 0) {
+		report_error("jit", strerror(errno));
+		return;
+	}
+	int caught = 0, missed = 0, other = 0;
+	for (int i = 0; i < 3; i++) {
+		sy_tally_raw(((long (*)(void))(void *)p)(), &caught, &missed, &other);
+		sy_tally_raw(((long (*)(void))(void *)(p + 2048))(), &caught, &missed, &other);
+	}
+	report("jit", sy_outcome_of(caught, missed, other), NULL);
+	munmap(p, page);
+}
+
+/* ---- pthread ---- */
+
+static void *pthread_body(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)sy_magic_all();
+}
+
+static void *pthread_nested_body(void *arg)
+{
+	(void)arg;
+	pthread_t t;
+	void *res;
+	if (pthread_create(&t, NULL, pthread_body, NULL) != 0)
+		return (void *)(intptr_t)-1;
+	pthread_join(t, &res);
+	return res;
+}
+
+static void src_pthread(const char *name, void *(*body)(void *))
+{
+	pthread_t t;
+	void *res;
+	int e = pthread_create(&t, NULL, body, NULL);
+	if (e != 0) {
+		report_error(name, strerror(e));
+		return;
+	}
+	pthread_join(t, &res);
+	if ((intptr_t)res < 0)
+		report_error(name, "inner pthread_create failed");
+	else
+		report(name, (int)(intptr_t)res, NULL);
+}
+
+/* ---- raw threads (clone, clone3) ---- */
+
+/* Shared with raw threads; they have no TLS of their own (no CLONE_SETTLS),
+ * so they must not touch errno: the magic calls use raw sites only. */
+static volatile int raw_result;
+
+static int raw_thread_magic(void)
+{
+	int caught = 0, missed = 0, other = 0;
+	for (int i = 0; i < 3; i++) {
+		sy_tally_raw(sy_magic_inline(), &caught, &missed, &other);
+		sy_tally_raw(sy_raw6(SY_MAGIC_NR, SY_MAGIC, 0, 0, 0, 0, 0), &caught, &missed,
+			     &other);
+	}
+	return sy_outcome_of(caught, missed, other);
+}
+
+/* Waits (bounded) until the kernel clears *tid at the thread's exit. */
+static int wait_tid_cleared(volatile pid_t *tid)
+{
+	for (int ms = 0; ms < WAIT_MS; ms += 10) {
+		pid_t v = *tid;
+		if (v == 0)
+			return 0;
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		sy_raw6(SYS_futex, (long)tid, FUTEX_WAIT, v, (long)&ts, 0, 0);
+	}
+	return -1;
+}
+
+static int clone_body(void *arg)
+{
+	(void)arg;
+	raw_result = raw_thread_magic();
+	return 0; /* glibc's clone() then makes the exit syscall (this thread only) */
+}
+
+#define RAW_THREAD_FLAGS                                                              \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | \
+	 CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
+
+static void src_clone(void)
+{
+	char *stack = mmap(NULL, THREAD_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		report_error("clone-thread", strerror(errno));
+		return;
+	}
+	static volatile pid_t tid;
+	raw_result = -1;
+	tid = 0;
+	int r = clone(clone_body, stack + THREAD_STACK, RAW_THREAD_FLAGS, NULL, &tid, NULL, &tid);
+	if (r < 0) {
+		report_error("clone-thread", strerror(errno));
+		return;
+	}
+	if (wait_tid_cleared(&tid) != 0) {
+		report_error("clone-thread", "thread did not finish");
+		return;
+	}
+	if (raw_result < 0)
+		report_error("clone-thread", "thread did not report");
+	else
+		report("clone-thread", raw_result, NULL);
+	munmap(stack, THREAD_STACK);
+}
+
+/* Entry of the clone3 child, on its own stack, called from the asm below:
+ * does the work, then exits the thread with the raw exit syscall; it never
+ * returns into the parent's C frames. */
+__attribute__((noreturn, used, visibility("hidden"))) void sy_clone3_child(void);
+void sy_clone3_child(void)
+{
+	raw_result = raw_thread_magic();
+	for (;;)
+		__asm__ volatile("mov $60, %%eax\n\t" /* exit (this thread) */
+				 "xor %%edi, %%edi\n\t"
+				 "syscall"
+				 :
+				 :
+				 : "rax", "rdi", "rcx", "r11", "memory");
+}
+
+/*
+ * clone3 through an immediate site. In the child (rax == 0) we are on the
+ * new stack with every other register as in the parent: clear rbp, align
+ * the stack and call clone3_child, which never returns.
+ */
+static long raw_clone3(struct clone_args *args, size_t size)
+{
+	long ret;
+	__asm__ volatile("mov $435, %%eax\n\t" /* __NR_clone3 */
+			 "syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "and $-16, %%rsp\n\t"
+			 "call sy_clone3_child\n\t"
+			 "ud2\n"
+			 "1:"
+			 : "=a"(ret)
+			 : "D"(args), "S"(size)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static void src_clone3(void)
+{
+	char *stack = mmap(NULL, THREAD_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		report_error("clone3-thread", strerror(errno));
+		return;
+	}
+	int caught = 0, missed = 0, other = 0;
+	/* Twice: the first time the site is trapped, then it may be rewritten. */
+	for (int round = 0; round < 2; round++) {
+		static volatile pid_t tid;
+		struct clone_args ca;
+		memset(&ca, 0, sizeof ca);
+		ca.flags = RAW_THREAD_FLAGS;
+		ca.child_tid = (uintptr_t)&tid;
+		ca.parent_tid = (uintptr_t)&tid;
+		ca.exit_signal = 0;
+		ca.stack = (uintptr_t)stack;
+		ca.stack_size = THREAD_STACK;
+		raw_result = -1;
+		tid = 0;
+		long r = raw_clone3(&ca, sizeof ca);
+		if (r < 0) {
+			char msg[64];
+			snprintf(msg, sizeof msg, "clone3 returned %ld", r);
+			report_error("clone3-thread", msg);
+			return;
+		}
+		if (wait_tid_cleared(&tid) != 0) {
+			report_error("clone3-thread", "thread did not finish");
+			return;
+		}
+		switch (raw_result) {
+		case SY_CAUGHT: caught++; break;
+		case SY_MISSED: missed++; break;
+		default: other++; break;
+		}
+	}
+	report("clone3-thread", sy_outcome_of(caught, missed, other), NULL);
+	munmap(stack, THREAD_STACK);
+}
+
+/* ---- processes ---- */
+
+static void src_fork(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(SY_EXIT_BASE + sy_magic_all());
+	report_child("fork-child", pid);
+}
+
+static void *thread_fork_body(void *arg)
+{
+	(void)arg;
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(SY_EXIT_BASE + sy_magic_all());
+	return (void *)(intptr_t)pid;
+}
+
+static void src_thread_fork(void)
+{
+	pthread_t t;
+	void *res;
+	if (pthread_create(&t, NULL, thread_fork_body, NULL) != 0) {
+		report_error("fork-from-thread", "pthread_create failed");
+		return;
+	}
+	pthread_join(t, &res);
+	report_child("fork-from-thread", (pid_t)(intptr_t)res);
+}
+
+static void src_vfork(void)
+{
+	pid_t pid = vfork();
+	if (pid == 0)
+		_exit(SY_EXIT_BASE + sy_magic_all());
+	report_child("vfork-child", pid);
+}
+
+static void src_vfork_exec(void)
+{
+	char *argv[] = {(char *)SY_MAGIC_HELPER, NULL};
+	pid_t pid = vfork();
+	if (pid == 0) {
+		execve(SY_MAGIC_HELPER, argv, environ);
+		_exit(127);
+	}
+	report_child("vfork-execve", pid);
+}
+
+static void src_fork_exec(void)
+{
+	char *argv[] = {(char *)SY_MAGIC_HELPER, NULL};
+	pid_t pid = fork();
+	if (pid == 0) {
+		execve(SY_MAGIC_HELPER, argv, environ);
+		_exit(127);
+	}
+	report_child("fork-execve", pid);
+}
+
+static void src_posix_spawn(void)
+{
+	char *argv[] = {(char *)SY_MAGIC_HELPER, NULL};
+	pid_t pid;
+	int e = posix_spawn(&pid, SY_MAGIC_HELPER, NULL, NULL, argv, environ);
+	if (e != 0) {
+		report_error("posix_spawn", strerror(e));
+		return;
+	}
+	report_child("posix_spawn", pid);
+}
+
+static void src_system(void)
+{
+	int status = system(SY_MAGIC_HELPER);
+	char why[64];
+	if (status == -1) {
+		report_error("system", strerror(errno));
+		return;
+	}
+	int o = outcome_of_status(status, why, sizeof why);
+	if (o < 0)
+		report_error("system", why);
+	else
+		report("system", o, NULL);
+}
+
+/* ---- signal handlers ---- */
+
+static volatile sig_atomic_t sig_outcome = -1;
+
+static void magic_handler(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	sig_outcome = sy_magic_all();
+	errno = saved;
+}
+
+static void src_signal_raise(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = magic_handler;
+	sigaction(SIGUSR1, &sa, NULL);
+	sig_outcome = -1;
+	raise(SIGUSR1);
+	if (sig_outcome < 0)
+		report_error("signal-handler-raise", "handler did not run");
+	else
+		report("signal-handler-raise", sig_outcome, NULL);
+	signal(SIGUSR1, SIG_DFL);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A timer signal that interrupts a busy loop in user code (asynchronous
+ * delivery, no system call in progress). */
+static void src_signal_timer(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = magic_handler;
+	sigaction(SIGALRM, &sa, NULL);
+	sig_outcome = -1;
+	struct itimerval it = {{0, 0}, {0, 20 * 1000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	double end = now_s() + WAIT_MS / 1000.0;
+	while (sig_outcome < 0 && now_s() < end)
+		;
+	if (sig_outcome < 0)
+		report_error("signal-handler-timer", "timer signal did not arrive");
+	else
+		report("signal-handler-timer", sig_outcome, NULL);
+	signal(SIGALRM, SIG_DFL);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 || (strcmp(argv[1], "caught") != 0 && strcmp(argv[1], "missed") != 0)) {
+		fprintf(stderr, "usage: %s caught|missed\n", argv[0]);
+		return 2;
+	}
+	expect = argv[1];
+
+	src_main_libc();
+	src_main_inline("main-inline-site");
+	src_dlopen();
+	src_jit();
+	src_pthread("pthread", pthread_body);
+	src_pthread("pthread-in-pthread", pthread_nested_body);
+	src_clone();
+	src_clone3();
+	src_fork();
+	src_thread_fork();
+	src_vfork();
+	src_vfork_exec();
+	src_fork_exec();
+	src_posix_spawn();
+	src_system();
+	src_signal_raise();
+	src_signal_timer();
+	/* And the main thread once more, after all of the above. */
+	src_main_inline("main-inline-site-at-end");
+
+	printf("exhaustive: %d unexpected (expected every source %s)\n", failures, expect);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,629 @@
+/*
+ * Unit tests of interposer/config.c: config files (good ones and every kind
+ * of error, with the exact "FILE:LINE: problem" text), the SWITCHYARD_*
+ * variables over them, and %p expansion. Each test runs in a fresh
+ * temporary directory, which is also its current directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+struct fixture {
+	char dir[PATH_MAX]; /* the temporary directory, also the cwd */
+	char old_cwd[PATH_MAX];
+};
+
+static const char *const env_names[] = {
+	SY_ENV_MODE, SY_ENV_HOOK, SY_ENV_TRACE, SY_ENV_STATS, SY_ENV_CONFIG,
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *tmp = getenv("TMPDIR");
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "%s/sy-test-config-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(f->dir));
+	/* Our checks compare absolute paths: resolve a symlinked TMPDIR. */
+	char real[PATH_MAX];
+	assert_non_null(realpath(f->dir, real));
+	memcpy(f->dir, real, sizeof(real));
+	assert_non_null(getcwd(f->old_cwd, sizeof(f->old_cwd)));
+	assert_int_equal(chdir(f->dir), 0);
+	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++)
+		unsetenv(env_names[i]);
+	*state = f;
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(chdir(f->old_cwd), 0);
+	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void write_file(const char *name, const char *text)
+{
+	FILE *file = fopen(name, "w");
+
+	assert_non_null(file);
+	assert_int_equal(fputs(text, file) >= 0, 1);
+	assert_int_equal(fclose(file), 0);
+}
+
+/* "<test dir>/<name>" */
+static const char *in_dir(void **state, const char *name)
+{
+	static char path[2 * PATH_MAX];
+	struct fixture *f = *state;
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	return path;
+}
+
+/* Loads text as app.conf into defaults and expects the error message. */
+static void expect_config_error(const char *text, const char *message)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	write_file("app.conf", text);
+	sy_options_default(&o);
+	assert_int_equal(sy_config_load("app.conf", &o, err, sizeof(err)), -1);
+	assert_string_equal(err, message);
+}
+
+/* ---- modes -------------------------------------------------------------- */
+
+static void test_mode_names(void **state)
+{
+	enum sy_mode m = SY_MODE_SUD;
+
+	(void)state;
+	assert_int_equal(sy_mode_parse("auto", &m), 0);
+	assert_int_equal(m, SY_MODE_AUTO);
+	assert_int_equal(sy_mode_parse("rewrite", &m), 0);
+	assert_int_equal(m, SY_MODE_REWRITE);
+	assert_int_equal(sy_mode_parse("sud", &m), 0);
+	assert_int_equal(m, SY_MODE_SUD);
+	assert_int_equal(sy_mode_parse("SUD", &m), -1);
+	assert_int_equal(sy_mode_parse("", &m), -1);
+	assert_int_equal(sy_mode_parse("sudo", &m), -1);
+	assert_int_equal(m, SY_MODE_SUD); /* unchanged by the failures */
+	assert_string_equal(sy_mode_name(SY_MODE_AUTO), "auto");
+	assert_string_equal(sy_mode_name(SY_MODE_REWRITE), "rewrite");
+	assert_string_equal(sy_mode_name(SY_MODE_SUD), "sud");
+}
+
+static void test_defaults(void **state)
+{
+	struct sy_options o;
+
+	(void)state;
+	memset(&o, 0x55, sizeof(o));
+	sy_options_default(&o);
+	assert_int_equal(o.mode, SY_MODE_AUTO);
+	assert_int_equal(o.mode_explicit, 0);
+	assert_string_equal(o.config, "");
+	assert_string_equal(o.hook, "");
+	assert_string_equal(o.trace, "");
+	assert_string_equal(o.stats, "");
+}
+
+/* ---- good files ----------------------------------------------------------- */
+
+static void test_load_all_keys(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+	char text[3 * PATH_MAX];
+
+	write_file("hook.so", "not really ELF; only readability is checked\n");
+	snprintf(text, sizeof(text), "; switchyard config\n"
+			       "# another comment\n"
+			       "\n"
+			       "[interposer]\n"
+			       "mode = sud\n"
+			       "hook = %s\n"
+			       "trace = /tmp/trace-%%p.txt\n"
+			       "stats=/tmp/stats-%%p.json\n",
+		 in_dir(state, "hook.so"));
+	write_file("app.conf", text);
+	sy_options_default(&o);
+	assert_int_equal(sy_config_load("app.conf", &o, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(o.mode, SY_MODE_SUD);
+	assert_int_equal(o.mode_explicit, 1);
+	assert_string_equal(o.hook, in_dir(state, "hook.so"));
+	assert_string_equal(o.trace, "/tmp/trace-%p.txt");
+	assert_string_equal(o.stats, "/tmp/stats-%p.json");
+	assert_string_equal(o.config, in_dir(state, "app.conf"));
+}
+
+static void test_load_hook_and_relative_paths(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	assert_int_equal(mkdir("etc", 0755), 0);
+	write_file("etc/hook.so", "x");
+	write_file("etc/app.conf", "[interposer]\n"
+				   "hook = hook.so\n"
+				   "trace = ./out/trace-%p.txt\n"
+				   "stats = ../stats.json\n");
+	sy_options_default(&o);
+	assert_int_equal(sy_config_load("etc/app.conf", &o, err, sizeof(err)), 0);
+	/* relative to the config file's directory, not the cwd */
+	assert_string_equal(o.hook, in_dir(state, "etc/hook.so"));
+	assert_string_equal(o.trace, in_dir(state, "etc/out/trace-%p.txt"));
+	assert_string_equal(o.stats, in_dir(state, "etc/../stats.json"));
+	assert_string_equal(o.config, in_dir(state, "etc/app.conf"));
+	assert_int_equal(o.mode, SY_MODE_AUTO);
+	assert_int_equal(o.mode_explicit, 0);
+}
+
+static void test_load_layout_variants(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	/* byte order mark, CRLF, indentation, inline comments, ':' as separator,
+	 * spaces inside the brackets, '#' inside a path */
+	write_file("app.conf", "\xEF\xBB\xBF; comment\r\n"
+			       "  [ interposer ]   ; the only section\r\n"
+			       "    mode = rewrite ; inline comment\r\n"
+			       "\ttrace: /tmp/a#b.txt # another inline comment\r\n"
+			       "    stats = /tmp/s;x.json\r\n");
+	sy_options_default(&o);
+	assert_int_equal(sy_config_load("app.conf", &o, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(o.mode, SY_MODE_REWRITE);
+	assert_string_equal(o.trace, "/tmp/a#b.txt");
+	assert_string_equal(o.stats, "/tmp/s;x.json");
+}
+
+static void test_load_empty_files(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	write_file("empty.conf", "");
+	write_file("comments.conf", "; nothing\n# here\n\n");
+	write_file("section.conf", "[interposer]\n");
+	sy_options_default(&o);
+	assert_int_equal(sy_config_load("empty.conf", &o, err, sizeof(err)), 0);
+	assert_int_equal(sy_config_load("comments.conf", &o, err, sizeof(err)), 0);
+	assert_int_equal(sy_config_load("section.conf", &o, err, sizeof(err)), 0);
+	assert_int_equal(o.mode, SY_MODE_AUTO);
+	assert_string_equal(o.trace, "");
+}
+
+static void test_load_keeps_what_it_does_not_set(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	write_file("app.conf", "[interposer]\nstats = /tmp/s.json\n");
+	sy_options_default(&o);
+	strcpy(o.trace, "/tmp/t.txt");
+	o.mode = SY_MODE_SUD;
+	assert_int_equal(sy_config_load("app.conf", &o, err, sizeof(err)), 0);
+	assert_string_equal(o.trace, "/tmp/t.txt");
+	assert_string_equal(o.stats, "/tmp/s.json");
+	assert_int_equal(o.mode, SY_MODE_SUD);
+}
+
+static void test_error_leaves_options_alone(void **state)
+{
+	struct sy_options o, before;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	write_file("app.conf", "[interposer]\nmode = sud\ntrace = /tmp/t\nstats = \n");
+	sy_options_default(&o);
+	strcpy(o.stats, "/tmp/kept.json");
+	before = o;
+	assert_int_equal(sy_config_load("app.conf", &o, err, sizeof(err)), -1);
+	assert_memory_equal(&o, &before, sizeof(o));
+}
+
+/* ---- errors, one per kind -------------------------------------------------- */
+
+static void test_error_unknown_key(void **state)
+{
+	(void)state;
+	expect_config_error("[interposer]\nmode = sud\nmoed = sud\n",
+			    "app.conf:3: unknown key 'moed' in [interposer]");
+}
+
+static void test_error_unknown_section(void **state)
+{
+	(void)state;
+	expect_config_error("[foo]\nmode = sud\n",
+			    "app.conf:1: unknown section [foo] (known: [interposer])");
+	/* also with nothing under it */
+	expect_config_error("[interposer]\n\n[mount /data]\n",
+			    "app.conf:3: unknown section [mount /data] (known: [interposer])");
+}
+
+static void test_error_section_argument(void **state)
+{
+	(void)state;
+	expect_config_error("[interposer fast]\n",
+			    "app.conf:1: section [interposer] takes no argument (found 'fast')");
+}
+
+static void test_error_duplicate_section(void **state)
+{
+	(void)state;
+	expect_config_error("[interposer]\nmode = sud\n[interposer]\n",
+			    "app.conf:3: duplicate section [interposer] (first on line 1)");
+}
+
+static void test_error_bad_mode(void **state)
+{
+	(void)state;
+	expect_config_error("[interposer]\nmode = fast\n",
+			    "app.conf:2: unknown mode 'fast' (expected auto, rewrite or sud)");
+	/* '#' right after the value is not a comment */
+	expect_config_error("[interposer]\nmode = sud#x\n",
+			    "app.conf:2: unknown mode 'sud#x' (expected auto, rewrite or sud)");
+}
+
+static void test_error_empty_value(void **state)
+{
+	(void)state;
+	expect_config_error("[interposer]\ntrace =\n",
+			    "app.conf:2: empty value for 'trace' in [interposer]");
+	expect_config_error("[interposer]\nstats = ; only a comment\n",
+			    "app.conf:2: empty value for 'stats' in [interposer]");
+}
+
+static void test_error_duplicate_key(void **state)
+{
+	(void)state;
+	expect_config_error("[interposer]\nmode = sud\n\nmode = auto\n",
+			    "app.conf:4: duplicate key 'mode' in [interposer] (first set on line 2)");
+	/* an indented line is a key of its own, never a continuation */
+	expect_config_error("[interposer]\n  stats = /tmp/a\n  stats = /tmp/b\n",
+			    "app.conf:3: duplicate key 'stats' in [interposer] (first set on line 2)");
+}
+
+static void test_error_syntax(void **state)
+{
+	(void)state;
+	expect_config_error("[interposer]\nmode sud\n",
+			    "app.conf:2: syntax error: expected 'key = value', '[section]' or a comment");
+	expect_config_error("[interposer\nmode = sud\n",
+			    "app.conf:1: syntax error: missing ']' at the end of the section header");
+	expect_config_error("[interposer] mode = sud\n",
+			    "app.conf:1: syntax error: unexpected text after ']'");
+	expect_config_error("[interposer]\n= sud\n",
+			    "app.conf:2: syntax error: missing key before '='");
+}
+
+static void test_error_key_before_section(void **state)
+{
+	(void)state;
+	expect_config_error("mode = sud\n[interposer]\n",
+			    "app.conf:1: key 'mode' before any section header (known: [interposer])");
+}
+
+static void test_error_first_problem_wins(void **state)
+{
+	(void)state;
+	expect_config_error("[interposer]\nmoed = 1\n[foo]\nmode sud\n",
+			    "app.conf:2: unknown key 'moed' in [interposer]");
+}
+
+static void test_error_long_line(void **state)
+{
+	char text[512];
+
+	(void)state;
+	snprintf(text, sizeof(text), "[interposer]\ntrace = /tmp/%0300d\n", 0);
+	expect_config_error(text, "app.conf:2: line too long (at most 197 characters)");
+	/* a long comment is fine as long as it fits our own buffer */
+	snprintf(text, sizeof(text), "[interposer] ; %0300d\n", 0);
+	write_file("long.conf", text);
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+	sy_options_default(&o);
+	assert_int_equal(sy_config_load("long.conf", &o, err, sizeof(err)), 0);
+}
+
+static void test_error_hook_missing(void **state)
+{
+	char message[3 * PATH_MAX];
+
+	snprintf(message, sizeof(message),
+		 "app.conf:2: cannot read hook library '%s': No such file or directory",
+		 in_dir(state, "nope.so"));
+	expect_config_error("[interposer]\nhook = nope.so\n", message);
+}
+
+static void test_error_hook_not_file(void **state)
+{
+	char message[3 * PATH_MAX];
+
+	(void)state;
+	assert_int_equal(mkdir("lib.so", 0755), 0);
+	snprintf(message, sizeof(message), "app.conf:2: hook library '%s' is a directory",
+		 in_dir(state, "lib.so"));
+	expect_config_error("[interposer]\nhook = lib.so\n", message);
+	expect_config_error("[interposer]\nhook = /dev/null\n",
+			    "app.conf:2: hook library '/dev/null' is not a regular file");
+}
+
+static void test_error_hook_unreadable(void **state)
+{
+	char message[3 * PATH_MAX];
+
+	if (geteuid() == 0)
+		skip(); /* root reads anything */
+	write_file("hook.so", "x");
+	assert_int_equal(chmod("hook.so", 0), 0);
+	snprintf(message, sizeof(message),
+		 "app.conf:2: cannot read hook library '%s': Permission denied",
+		 in_dir(state, "hook.so"));
+	expect_config_error("[interposer]\nhook = hook.so\n", message);
+}
+
+static void test_error_unreadable_file(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	sy_options_default(&o);
+	assert_int_equal(sy_config_load("missing.conf", &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "missing.conf: cannot read: No such file or directory");
+	assert_int_equal(mkdir("dir.conf", 0755), 0);
+	assert_int_equal(sy_config_load("dir.conf", &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "dir.conf: cannot read: Is a directory");
+	assert_int_equal(sy_config_load("", &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "config file name is empty");
+	if (geteuid() != 0) {
+		write_file("secret.conf", "[interposer]\n");
+		assert_int_equal(chmod("secret.conf", 0), 0);
+		assert_int_equal(sy_config_load("secret.conf", &o, err, sizeof(err)), -1);
+		assert_string_equal(err, "secret.conf: cannot read: Permission denied");
+	}
+}
+
+/* ---- the environment ------------------------------------------------------- */
+
+static void test_env_nothing_set(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	memset(&o, 0x55, sizeof(o));
+	assert_int_equal(sy_options_from_env(&o, err, sizeof(err)), 0);
+	assert_int_equal(o.mode, SY_MODE_AUTO);
+	assert_int_equal(o.mode_explicit, 0);
+	assert_string_equal(o.config, "");
+	assert_string_equal(o.hook, "");
+	assert_string_equal(o.trace, "");
+	assert_string_equal(o.stats, "");
+}
+
+static void test_env_config_then_variables(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	write_file("hook.so", "x");
+	write_file("app.conf", "[interposer]\nmode = sud\ntrace = /tmp/file-trace\n"
+			       "stats = /tmp/file-stats\n");
+	setenv(SY_ENV_CONFIG, "app.conf", 1);
+	setenv(SY_ENV_MODE, "rewrite", 1);
+	setenv(SY_ENV_TRACE, "env-trace-%p", 1);  /* relative: against the cwd */
+	setenv(SY_ENV_STATS, "", 1);              /* empty: as if not set */
+	setenv(SY_ENV_HOOK, "./hook.so", 1);
+	assert_int_equal(sy_options_from_env(&o, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(o.mode, SY_MODE_REWRITE);
+	assert_int_equal(o.mode_explicit, 1);
+	assert_string_equal(o.config, in_dir(state, "app.conf"));
+	assert_string_equal(o.trace, in_dir(state, "env-trace-%p"));
+	assert_string_equal(o.stats, "/tmp/file-stats");
+	assert_string_equal(o.hook, in_dir(state, "hook.so"));
+}
+
+static void test_env_empty_config_ignored(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	setenv(SY_ENV_CONFIG, "", 1);
+	assert_int_equal(sy_options_from_env(&o, err, sizeof(err)), 0);
+	assert_string_equal(o.config, "");
+}
+
+static void test_env_bad_mode(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	setenv(SY_ENV_MODE, "x", 1);
+	assert_int_equal(sy_options_from_env(&o, err, sizeof(err)), -1);
+	assert_string_equal(err, "SWITCHYARD_MODE: unknown mode 'x' (expected auto, rewrite or sud)");
+}
+
+static void test_env_missing_hook(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	setenv(SY_ENV_HOOK, "/nonexistent/hook.so", 1);
+	assert_int_equal(sy_options_from_env(&o, err, sizeof(err)), -1);
+	assert_string_equal(err, "SWITCHYARD_HOOK: cannot read hook library "
+				 "'/nonexistent/hook.so': No such file or directory");
+}
+
+static void test_env_bad_config(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	write_file("app.conf", "[interposer]\nmoed = sud\n");
+	setenv(SY_ENV_CONFIG, "app.conf", 1);
+	assert_int_equal(sy_options_from_env(&o, err, sizeof(err)), -1);
+	assert_string_equal(err, "app.conf:2: unknown key 'moed' in [interposer]");
+	setenv(SY_ENV_CONFIG, "missing.conf", 1);
+	assert_int_equal(sy_options_from_env(&o, err, sizeof(err)), -1);
+	assert_string_equal(err, "missing.conf: cannot read: No such file or directory");
+}
+
+static void test_option_set(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	sy_options_default(&o);
+	assert_int_equal(sy_option_set(&o, "stats", "s.json", "/base", err, sizeof(err)), 0);
+	assert_string_equal(o.stats, "/base/s.json");
+	assert_int_equal(sy_option_set(&o, "trace", "t", "/", err, sizeof(err)), 0);
+	assert_string_equal(o.trace, "/t");
+	assert_int_equal(sy_option_set(&o, "mode", "", NULL, err, sizeof(err)), -1);
+	assert_string_equal(err, "empty value");
+	assert_int_equal(sy_option_set(&o, "colour", "red", NULL, err, sizeof(err)), -1);
+	assert_string_equal(err, "unknown option 'colour'");
+}
+
+static void test_path_too_long(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+	char *value = malloc(PATH_MAX + 10);
+
+	(void)state;
+	assert_non_null(value);
+	memset(value, 'a', PATH_MAX + 9);
+	value[0] = '/';
+	value[PATH_MAX + 9] = '\0';
+	sy_options_default(&o);
+	assert_int_equal(sy_option_set(&o, "trace", value, NULL, err, sizeof(err)), -1);
+	assert_int_equal(strncmp(err, "path too long: '/aaa", 20), 0);
+	assert_string_equal(o.trace, "");
+	free(value);
+}
+
+/* ---- %p ---------------------------------------------------------------------- */
+
+static void test_expand_pattern(void **state)
+{
+	char out[64];
+
+	(void)state;
+	sy_expand_pattern("/tmp/sy-%p.json", 1234, out, sizeof(out));
+	assert_string_equal(out, "/tmp/sy-1234.json");
+	sy_expand_pattern("%p-%p", 7, out, sizeof(out));
+	assert_string_equal(out, "7-7");
+	sy_expand_pattern("100%%-%%p", 7, out, sizeof(out));
+	assert_string_equal(out, "100%-%p");
+	sy_expand_pattern("a%b%", 7, out, sizeof(out));
+	assert_string_equal(out, "a%b%"); /* other escapes stay as they are */
+	sy_expand_pattern("plain", 7, out, sizeof(out));
+	assert_string_equal(out, "plain");
+	sy_expand_pattern("%p", 2147483647, out, sizeof(out));
+	assert_string_equal(out, "2147483647");
+	sy_expand_pattern("%p", 0, out, sizeof(out));
+	assert_string_equal(out, "0");
+	sy_expand_pattern("", 7, out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
+static void test_expand_pattern_truncates(void **state)
+{
+	char out[8];
+
+	(void)state;
+	memset(out, 'x', sizeof(out));
+	sy_expand_pattern("abc-%p.json", 123456, out, sizeof(out));
+	assert_string_equal(out, "abc-123");
+	sy_expand_pattern("abcdefghijk", 1, out, 1);
+	assert_string_equal(out, "");
+	out[0] = 'x';
+	sy_expand_pattern("abc", 1, out, 0); /* nothing written */
+	assert_int_equal(out[0], 'x');
+}
+
+#define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TEST(test_mode_names),
+		TEST(test_defaults),
+		TEST(test_load_all_keys),
+		TEST(test_load_hook_and_relative_paths),
+		TEST(test_load_layout_variants),
+		TEST(test_load_empty_files),
+		TEST(test_load_keeps_what_it_does_not_set),
+		TEST(test_error_leaves_options_alone),
+		TEST(test_error_unknown_key),
+		TEST(test_error_unknown_section),
+		TEST(test_error_section_argument),
+		TEST(test_error_duplicate_section),
+		TEST(test_error_bad_mode),
+		TEST(test_error_empty_value),
+		TEST(test_error_duplicate_key),
+		TEST(test_error_syntax),
+		TEST(test_error_key_before_section),
+		TEST(test_error_first_problem_wins),
+		TEST(test_error_long_line),
+		TEST(test_error_hook_missing),
+		TEST(test_error_hook_not_file),
+		TEST(test_error_hook_unreadable),
+		TEST(test_error_unreadable_file),
+		TEST(test_env_nothing_set),
+		TEST(test_env_config_then_variables),
+		TEST(test_env_empty_config_ignored),
+		TEST(test_env_bad_mode),
+		TEST(test_env_missing_hook),
+		TEST(test_env_bad_config),
+		TEST(test_option_set),
+		TEST(test_path_too_long),
+		TEST(test_expand_pattern),
+		TEST(test_expand_pattern_truncates),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
