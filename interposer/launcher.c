@@ -75,8 +75,9 @@ static const char help_run_options[] =
 	"  --                 ends the options; needed only when CMD starts with '-'\n"
 	"Options after CMD are CMD's own. In FILE, %p stands for the process id and\n"
 	"%% for '%': use %p when CMD starts other processes, so that each process\n"
-	"writes its own file. Relative paths are made absolute against the current\n"
-	"directory before CMD starts, so a chdir in CMD does not move them.\n"
+	"writes its own file. Relative paths given here are made absolute against\n"
+	"the current directory before CMD starts (so a chdir in CMD does not move\n"
+	"them); those in a config file, against the config file's directory.\n"
 	"\n";
 
 static const char help_modes[] =
@@ -119,7 +120,7 @@ static const char help_environment[] =
 	"           next to the real path of this program (for installed copies).\n"
 	"  LD_PRELOAD\n"
 	"           run puts the library first and keeps the entries there.\n"
-	"Without the launcher, the same is\n"
+	"Without the launcher, the same run is roughly\n"
 	"  LD_PRELOAD=/path/to/libswitchyard.so SWITCHYARD_STATS=/tmp/s-%p.json CMD\n"
 	"\n"
 	"Exit status of run: that of CMD; 2 if switchyard refuses to start it;\n"
