@@ -23,13 +23,14 @@
 #define ARCH_SET_GS 0x1001
 #endif
 
-uint8_t sy_mech_bitmap[SY_NR_MAX / 8];
+uint8_t sy_nr_table[SY_NR_MAX];
 uint32_t sy_xsave_size;
 uint8_t sy_use_xsavec;
 
 void sy_mech_interest(long nr)
 {
-	sy_interest_add(sy_mech_bitmap, nr);
+	if (nr >= 0 && nr < SY_NR_MAX)
+		sy_nr_table[nr] |= SY_NR_MECH;
 }
 
 static int wants(const struct sy_hook *h, long nr)
@@ -64,12 +65,15 @@ static void call_to_frame(struct sy_frame *f, const struct sy_call *c)
 	f->r9 = c->args[5];
 }
 
-/* In a child with its own copy of memory, before it returns to the program. */
+/* In a child with its own copy of memory, before it returns to the program.
+ * (The kernel does not hand SUD on to a child.) */
 static void after_fork_child(void)
 {
 	struct sy_thread *t = sy_thread_self();
 	t->tid = (int32_t)sy_raw0(SYS_gettid);
-	sy_sud_enable_thread(t);
+	t->sud_on = 0;
+	if (sy_sud_wanted)
+		sy_sud_enable_thread(t);
 	sy_stats_reset();
 	sy_trace_reopen_child();
 	for (int i = 0; i < sy_nhooks; i++)
@@ -211,6 +215,14 @@ static int mechanism(struct sy_thread *t, struct sy_frame *f, struct sy_call *c,
 			return SY_ACT_RETURN;
 		}
 		break;
+	case SYS_mmap:
+	case SYS_mprotect:
+	case SYS_pkey_mprotect:
+	case SYS_mremap:
+	case SYS_shmat:
+		*result = call_kernel(c);
+		sy_scan_new_mapping(c, *result);
+		return SY_ACT_RETURN;
 	case SYS_close:
 	case SYS_close_range:
 	case SYS_dup2:
@@ -228,6 +240,8 @@ int sy_dispatch(struct sy_frame *f)
 	struct sy_thread *t = sy_thread_self();
 	int outer = t->depth == 0;
 	sy_enter_own(t);
+	if (sy_sud_wanted && !t->sud_on)
+		sy_sud_enable_thread(t);
 
 	struct sy_call *c = &f->call;
 	c->nr = f->rax;
@@ -289,6 +303,16 @@ void sy_child_start(const long *record)
 		if (sy_hooks[i]->thread_start)
 			sy_hooks[i]->thread_start(sy_hooks[i]->ctx);
 	sy_leave_own(t);
+}
+
+/* A vfork child, before it returns to the program on its parent's stack. */
+void sy_vfork_child(void)
+{
+	struct sy_thread *t = sy_thread_self();
+	uint8_t parent_state = t->sud_on; /* the area is the parent's */
+	if (sy_sud_wanted)
+		sy_sud_enable_thread(t);
+	t->sud_on = parent_state;
 }
 
 /* A call through a small function pointer reached page 0. */

@@ -71,63 +71,107 @@
 /*
  * From page 0, after `call *%rax` at a rewritten site:
  * rsp = U-8, (U-8) = return address, rax = number (< SY_NR_MAX).
+ *
+ * The fast path changes no flags (so it needs no pushfq/popfq, which are
+ * slow): shrx/shlx/not/lea/mov/jrcxz only. It returns with `ret`, so the
+ * call's return-stack-buffer entry is used up as the CPU expects.
  */
 	.globl	sy_entry_rewritten
 	.hidden	sy_entry_rewritten
 	.type	sy_entry_rewritten, @function
 sy_entry_rewritten:
 	lea	-120(%rsp), %rsp	/* rsp = U-128: past the red zone */
-	pushfq				/* U-136: the program's flags */
-	pushq	128(%rsp)		/* U-144: return address, kept below the red zone */
-	/* A call through a null or small function pointer also lands here:
-	 * only the end of a site switchyard rewrote is a syscall. */
+	pushq	120(%rsp)		/* U-136: return address, kept below the red zone */
+
+	/* A call through a null or small function pointer also lands here: only
+	 * the end of a site switchyard rewrote is a syscall. Bit `ret` of the
+	 * site bitmap, read as word ret/64, bit ret%64, moved to bit 63 and down. */
 	mov	(%rsp), %r11
-	mov	sy_site_bitmap(%rip), %rcx
-	bt	%r11, (%rcx)
-	jnc	.Lbad_call
+	mov	$6, %ecx
+	shrx	%rcx, %r11, %rcx	/* word index */
+	mov	sy_site_bitmap(%rip), %r11
+	mov	(%r11, %rcx, 8), %rcx	/* the word */
+	mov	(%rsp), %r11
+	not	%r11			/* shift count 63 - ret%64 */
+	shlx	%r11, %rcx, %rcx
+	mov	$63, %r11d
+	shrx	%r11, %rcx, %rcx	/* rcx = the bit */
+	jrcxz	.Lnot_a_site
+
+	/* SUD wanted (JIT code appeared) but not on for this thread yet? */
+	movzbl	sy_sud_wanted(%rip), %ecx
+	jrcxz	1f
+	movzbl	%gs:SY_T_SUD_ON, %ecx
+	jrcxz	2f
+1:	lea	sy_nr_table(%rip), %rcx
+	movzbl	(%rcx, %rax), %ecx	/* anyone interested in this number? */
+	jrcxz	.Lfast
+	pushfq				/* U-144 */
 	xor	%r11d, %r11d		/* not trapped (sy_call.trapped) */
 	jmp	.Lcommon
+2:	pushfq
+	xor	%r11d, %r11d
+	jmp	.Lslow			/* sy_dispatch turns SUD on */
+
+/* The fast path: every register but rcx and r11 is still the program's. */
+.Lfast:
+	syscall				/* r11 = the program's flags */
+/* Back to a rewritten site: rsp = U-136, (rsp) = return address. */
+.Lexit_rewritten:
+	mov	(%rsp), %rcx
+	mov	%rcx, 128(%rsp)		/* the kernel may have written near U-8 */
+	lea	128(%rsp), %rsp		/* rsp = U-8 */
+	ret				/* rcx = return address, as after a syscall */
+.Lnot_a_site:
+	jmp	.Lbad_call		/* jrcxz reaches only 127 bytes */
 	.size	sy_entry_rewritten, . - sy_entry_rewritten
 
 /*
  * From the SIGSYS handler, through sigreturn: every register is the
  * program's (rax = number, any value), nothing was written below rsp, and the
- * return address is on top of the thread's trap stack (%gs).
+ * return address is on top of the thread's trap stack (%gs). No call was
+ * made, so this path returns with a jump and never writes the red zone.
  */
 	.globl	sy_entry_trapped
 	.hidden	sy_entry_trapped
 	.type	sy_entry_trapped, @function
 sy_entry_trapped:
 	lea	-128(%rsp), %rsp	/* rsp = U-128 */
-	pushfq				/* U-136 */
+	pushfq				/* U-136, moved below */
 	mov	%gs:SY_T_TRAP_TOP, %rcx
 	sub	$1, %rcx
 	mov	%rcx, %gs:SY_T_TRAP_TOP
-	pushq	%gs:SY_T_TRAP_RET(, %rcx, 8)	/* U-144 */
+	mov	%gs:SY_T_TRAP_RET(, %rcx, 8), %rcx
+	mov	(%rsp), %r11
+	mov	%rcx, (%rsp)		/* U-136: return address */
+	push	%r11			/* U-144: flags */
 	mov	$1, %r11d		/* trapped */
 
-/* rsp = U-144: (rsp) = return address, 8(rsp) = flags, r11 = trapped or not.
+/* rsp = U-144: (rsp) = flags, 8(rsp) = return address, r11 = trapped or not.
  * rcx and the flags are free. */
 .Lcommon:
 	cmp	$SY_NR_MAX, %rax
 	jae	.Lbig_number
-	lea	sy_mech_bitmap(%rip), %rcx
-	bt	%rax, (%rcx)		/* calls the mechanism itself must see */
-	jc	.Lslow
+	lea	sy_nr_table(%rip), %rcx
+	testb	$SY_NR_MECH, (%rcx, %rax)	/* calls the mechanism itself must see */
+	jnz	.Lslow
 	cmpb	$0, %gs:SY_T_DEPTH	/* switchyard's own call: straight through */
 	jne	.Lraw
-	lea	sy_hook_bitmap(%rip), %rcx
-	bt	%rax, (%rcx)
-	jc	.Lslow
+	testb	$SY_NR_HOOK, (%rcx, %rax)
+	jnz	.Lslow
 
-/* The fast path: the program's own registers are all still in place. */
 .Lraw:
-	lea	8(%rsp), %rsp		/* rsp = U-136 */
-	popfq				/* rsp = U-128, the program's flags */
-	syscall				/* r11 = those flags, as the kernel gives them */
-	mov	-16(%rsp), %rcx		/* U-144: the return address */
-	lea	128(%rsp), %rsp
+	mov	%r11, -8(%rsp)		/* U-152: trapped or not, for the way back */
+	popfq				/* rsp = U-136, the program's flags */
+	syscall				/* r11 = those flags */
+/* rsp = U-136: (rsp) = return address, -16(rsp) = trapped; r11 = flags. */
+.Lexit:
+	mov	-16(%rsp), %rcx
+	jrcxz	1f
+	mov	(%rsp), %rcx
+	lea	136(%rsp), %rsp
 	jmp	*%rcx
+1:	jmp	.Lexit_rewritten
 
 .Lbig_number:
 	cmpb	$0, %gs:SY_T_DEPTH
@@ -184,13 +228,12 @@ sy_entry_trapped:
 	pop	%r13
 	pop	%r14
 	pop	%r15
+	mov	SY_F_TRAPPED - SY_F_SCRATCH(%rsp), %ecx
 	lea	SY_F_SCRATCH_SIZE(%rsp), %rsp	/* rsp = U-144 */
-	mov	(%rsp), %rcx
-	mov	8(%rsp), %r11
-	lea	8(%rsp), %rsp
+	mov	%rcx, -8(%rsp)
+	mov	(%rsp), %r11
 	popfq
-	lea	128(%rsp), %rsp
-	jmp	*%rcx
+	jmp	.Lexit
 
 /*
  * vfork, or a clone that shares memory without a new stack: the child runs
@@ -206,6 +249,41 @@ sy_entry_trapped:
 	LOAD_REGS
 	lea	SY_F_TO_USER_RSP(%rsp), %rsp
 	syscall
+	mov	%rax, %rcx
+	jrcxz	.Lvfork_child
+	mov	%gs:SY_T_VFORK_RET, %rcx
+	jmp	*%rcx
+
+/* The vfork child, on its parent's stack: SUD is not inherited, so it is
+ * turned on again here (below the red zone, keeping every register). */
+.Lvfork_child:
+	lea	-128(%rsp), %rsp
+	push	%r11
+	push	%rax
+	push	%rdi
+	push	%rsi
+	push	%rdx
+	push	%r10
+	push	%r8
+	push	%r9
+	push	%rbx
+	push	%rbp
+	push	%r12
+	mov	%rsp, %rbx
+	CALL_WITH_XSTATE sy_vfork_child
+	pop	%r12
+	pop	%rbp
+	pop	%rbx
+	pop	%r9
+	pop	%r8
+	pop	%r10
+	pop	%rdx
+	pop	%rsi
+	pop	%rdi
+	pop	%rax
+	mov	(%rsp), %r11
+	popfq
+	lea	128(%rsp), %rsp
 	mov	%gs:SY_T_VFORK_RET, %rcx
 	jmp	*%rcx
 

@@ -13,20 +13,17 @@
 
 const struct sy_hook *sy_hooks[MAX_HOOKS];
 int sy_nhooks;
-uint8_t sy_hook_bitmap[SY_NR_MAX / 8];
 uint8_t sy_hook_all;
 
 __attribute__((visibility("default"))) int sy_hook_register(const struct sy_hook *hook)
 {
 	if (!hook || hook->version != SY_HOOK_API_VERSION || sy_nhooks >= MAX_HOOKS)
 		return -1;
-	if (hook->interest) {
-		for (int i = 0; i < SY_NR_MAX / 8; i++)
-			sy_hook_bitmap[i] |= hook->interest[i];
-	} else {
-		memset(sy_hook_bitmap, 0xff, sizeof(sy_hook_bitmap));
+	for (int nr = 0; nr < SY_NR_MAX; nr++)
+		if (!hook->interest || (hook->interest[nr / 8] >> (nr % 8)) & 1)
+			sy_nr_table[nr] |= SY_NR_HOOK;
+	if (!hook->interest)
 		sy_hook_all = 1;
-	}
 	sy_hooks[sy_nhooks++] = hook;
 	return 0;
 }

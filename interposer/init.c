@@ -102,6 +102,7 @@ static void choose_mode(void)
 {
 	const struct sy_options *o = &sy_state.opts;
 	sy_state.mode = SY_MODE_SUD;
+	sy_sud_wanted = 1;
 	if (o->mode == SY_MODE_SUD)
 		return;
 	int r = sy_trampoline_setup();
@@ -112,6 +113,7 @@ static void choose_mode(void)
 	}
 	if (r == 0) {
 		sy_state.mode = SY_MODE_REWRITE;
+		sy_sud_wanted = 0;
 		return;
 	}
 	char why[160];
@@ -148,8 +150,15 @@ static void mechanism_interest(void)
 		SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat,
 		SYS_exit,  SYS_arch_prctl, SYS_prctl,
 	};
+	/* calls that may make new code executable, to scan it */
+	static const long mapping[] = {
+		SYS_mmap, SYS_mprotect, SYS_pkey_mprotect, SYS_mremap, SYS_shmat,
+	};
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
 		sy_mech_interest(numbers[i]);
+	if (sy_state.mode == SY_MODE_REWRITE)
+		for (size_t i = 0; i < sizeof(mapping) / sizeof(mapping[0]); i++)
+			sy_mech_interest(mapping[i]);
 	sy_signals_setup();
 }
 
@@ -172,6 +181,8 @@ __attribute__((constructor(101))) static void sy_init(void)
 	if (r < 0)
 		sy_die("cannot turn on Syscall User Dispatch: %s (needs Linux 5.11 or later)",
 		       strerror(-r));
+	if (sy_state.mode == SY_MODE_REWRITE)
+		sy_scan_all();
 
 	if (sy_state.opts.stats[0] && sy_stats_setup(sy_state.opts.stats) < 0)
 		sy_die("cannot register the stats hook");

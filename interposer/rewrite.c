@@ -1,19 +1,24 @@
 /*
- * Lazy rewriting: a `syscall` that SUD trapped is a real instruction the
- * program executes, so it is rewritten in place to `call *%rax` (ff d0) when
- * site_check.c finds it safe and the code is file-backed (JIT code in
- * anonymous memory stays on the trap path: its owner may rewrite or read it).
+ * Patching syscall sites. In rewrite mode every executable mapping is
+ * scanned when it appears (at start-up, and after each mmap/mprotect/mremap
+ * that makes file-backed code executable): each `syscall` instruction
+ * becomes `call *%rax` (ff d0) when site_check.c finds that safe, and `ud2`
+ * (0f 0b, caught as SIGILL and served like a trapped call) when not. Code
+ * that cannot be scanned (anonymous executable memory: JIT code) turns
+ * Syscall User Dispatch on, and sites SUD traps there stay trapped; sites it
+ * traps in file-backed code (missed by the scan) are rewritten lazily.
  *
  * The site bitmap holds one bit per address for the end of each rewritten
  * site; the entry stub checks it, so a call through a small function pointer
  * that lands in page 0 is told apart from a syscall. It is a sparse
  * reservation over the whole user address space: only pages with sites are
- * ever touched.
+ * ever touched. The sites turned into ud2 are kept in a small hash set.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 
 #include "sy.h"
@@ -23,6 +28,7 @@
 
 uint8_t *sy_site_bitmap;
 long sy_sites_rewritten;
+long sy_sites_trapped;
 long sy_sites_refused[SY_SITE_VERDICTS];
 static int rewrite_lock;
 
@@ -84,24 +90,28 @@ static int parse_maps_line(const char *line, struct mapping *m)
 	return 0;
 }
 
-/* Finds the mapping holding addr, joined with its neighbours of the same
- * kind (rewriting splits mappings at page bounds, and a site or the code
- * before it may cross one). Raw calls only: this runs in the SIGSYS handler. */
-static int find_mapping(uintptr_t addr, struct mapping *out)
+/*
+ * Calls fn for each mapping of /proc/self/maps, joined with its neighbours
+ * of the same kind (rewriting splits mappings at page bounds, and a site or
+ * the code before it may cross one), until fn returns non-zero. `name` is
+ * the path or [vdso]-style tag of the first part. Raw calls only: this runs
+ * in the SIGSYS handler too.
+ */
+static int walk_maps(int (*fn)(const struct mapping *m, const char *name, void *arg), void *arg)
 {
-	static char buf[8192];
-	char line[512];
+	static char buf[16384];
+	char line[512], name[512] = "";
 	size_t line_len = 0;
-	int have = 0, done = 0;
+	int have = 0, stop = 0;
 	struct mapping cur = {0, 0, 0, 0};
 	long fd = sy_raw4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	while (!done) {
+	while (!stop) {
 		long n = sy_raw3(SYS_read, fd, buf, sizeof(buf));
 		if (n <= 0)
 			break;
-		for (long i = 0; i < n && !done; i++) {
+		for (long i = 0; i < n && !stop; i++) {
 			if (buf[i] != '\n') {
 				if (line_len < sizeof(line) - 1)
 					line[line_len++] = buf[i];
@@ -117,20 +127,45 @@ static int find_mapping(uintptr_t addr, struct mapping *out)
 				cur.end = m.end;
 				continue;
 			}
-			if (have && addr >= cur.start && addr < cur.end)
-				done = 1;
-			else {
-				cur = m;
-				have = 1;
-			}
+			if (have)
+				stop = fn(&cur, name, arg);
+			cur = m;
+			have = 1;
+			const char *tag = strchr(line, '/') ? strchr(line, '/') : strchr(line, '[');
+			size_t k = 0;
+			for (; tag && tag[k] && k < sizeof(name) - 1; k++)
+				name[k] = tag[k];
+			name[k] = 0;
 		}
 	}
 	sy_raw1(SYS_close, fd);
-	if (have && addr >= cur.start && addr < cur.end) {
-		*out = cur;
-		return 0;
+	if (have && !stop)
+		fn(&cur, name, arg);
+	return 0;
+}
+
+struct find_request {
+	uintptr_t addr;
+	struct mapping *out;
+	int found;
+};
+
+static int find_one(const struct mapping *m, const char *name, void *arg)
+{
+	(void)name;
+	struct find_request *r = arg;
+	if (r->addr >= m->start && r->addr < m->end) {
+		*r->out = *m;
+		r->found = 1;
+		return 1;
 	}
-	return -1;
+	return 0;
+}
+
+static int find_mapping(uintptr_t addr, struct mapping *out)
+{
+	struct find_request r = {addr, out, 0};
+	return walk_maps(find_one, &r) == 0 && r.found ? 0 : -1;
 }
 
 /* Sites already found unfit, so a trap there does not decode them again. */
@@ -176,6 +211,222 @@ static void mark_site(uintptr_t end)
 	__atomic_fetch_or(&sy_site_bitmap[end / 8], (uint8_t)(1u << (end % 8)), __ATOMIC_SEQ_CST);
 }
 
+/* The sites turned into ud2: open addressing, never removed. */
+#define TRAP_SLOTS 16384
+static uintptr_t trap_sites[TRAP_SLOTS];
+
+static size_t trap_slot(uintptr_t site, size_t probe)
+{
+	return (size_t)(((site * 0x9e3779b97f4a7c15UL) >> 50) + probe) % TRAP_SLOTS;
+}
+
+int sy_is_trap_site(uintptr_t site)
+{
+	for (size_t i = 0; i < TRAP_SLOTS; i++) {
+		uintptr_t v = __atomic_load_n(&trap_sites[trap_slot(site, i)], __ATOMIC_ACQUIRE);
+		if (v == site)
+			return 1;
+		if (v == 0)
+			return 0;
+	}
+	return 0;
+}
+
+static int add_trap_site(uintptr_t site)
+{
+	for (size_t i = 0; i < TRAP_SLOTS / 2; i++) {
+		uintptr_t expected = 0;
+		uintptr_t *slot = &trap_sites[trap_slot(site, i)];
+		if (__atomic_compare_exchange_n(slot, &expected, site, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE) ||
+		    expected == site)
+			return 0;
+	}
+	return -1;
+}
+
+/* Makes [start, end) writable as well, or fails. */
+static int open_code(uintptr_t start, uintptr_t end, int prot)
+{
+	uintptr_t first = start & ~(PAGE - 1), last = (end + PAGE - 1) & ~(PAGE - 1);
+	return sy_raw3(SYS_mprotect, first, last - first, prot | PROT_WRITE) < 0 ? -1 : 0;
+}
+
+static void close_code(uintptr_t start, uintptr_t end, int prot)
+{
+	uintptr_t first = start & ~(PAGE - 1), last = (end + PAGE - 1) & ~(PAGE - 1);
+	sy_raw3(SYS_mprotect, first, last - first, prot);
+}
+
+/* One 2-byte store: other threads see either the old instruction or the new
+ * one (the two bytes share a cache line, or no other thread runs the code). */
+static void store_site(uintptr_t site, uint16_t bytes)
+{
+	__atomic_store_n((uint16_t *)site, bytes, __ATOMIC_SEQ_CST);
+}
+
+static void patch_call(uintptr_t site)
+{
+	mark_site(site + 2);
+	store_site(site, 0xd0ff); /* ff d0: call *%rax */
+	__atomic_fetch_add(&sy_sites_rewritten, 1, __ATOMIC_RELAXED);
+}
+
+static void patch_trap(uintptr_t site, enum sy_site_verdict why)
+{
+	if (add_trap_site(site) < 0) {
+		sy_sud_require("too many sites to trap with ud2");
+		return;
+	}
+	store_site(site, 0x0b0f); /* 0f 0b: ud2 */
+	__atomic_fetch_add(&sy_sites_trapped, 1, __ATOMIC_RELAXED);
+	sy_sites_refused[why]++;
+	if (sy_state.debug)
+		sy_say("site %#lx traps through SIGILL: %s", (unsigned long)site,
+		       sy_site_verdict_name(why));
+}
+
+/*
+ * Scans one executable region and patches every syscall instruction in it.
+ * The region is fresh (just mapped) or the process is starting, so no other
+ * thread runs its code yet and a site crossing a cache line may be patched.
+ */
+static void scan_region(const struct mapping *m)
+{
+	const uint8_t *base = (const uint8_t *)m->start, *end = (const uint8_t *)m->end;
+	int opened = 0, need_sud = 0;
+	for (const uint8_t *p = base; p + 1 < end; p++) {
+		p = memchr(p, 0x0f, (size_t)(end - 1 - p));
+		if (!p)
+			break;
+		if (p[1] != 0x05)
+			continue;
+		int boundary = sy_site_is_boundary(p, (size_t)(p - base), (size_t)(end - p));
+		if (boundary == 0)
+			continue;
+		if (boundary < 0) { /* cannot tell: let SUD find it if it is one */
+			if (sy_state.debug)
+				sy_say("bytes 0f 05 at %#lx: instruction boundary unclear", (unsigned long)p);
+			need_sud = 1;
+			continue;
+		}
+		uintptr_t site = (uintptr_t)p;
+		if (site >= sy_state.text_start && site < sy_state.text_end)
+			continue;
+		if (!opened) {
+			if (open_code(m->start, m->end, m->prot) < 0) {
+				if (sy_state.debug)
+					sy_say("code at %#lx cannot be made writable", (unsigned long)m->start);
+				need_sud = 1;
+				break;
+			}
+			opened = 1;
+		}
+		enum sy_site_verdict v = sy_site_check(p, (size_t)(p - base), (size_t)(end - p), site,
+						       1, NULL);
+		if (v == SY_SITE_OK)
+			patch_call(site);
+		else
+			patch_trap(site, v);
+	}
+	if (opened)
+		close_code(m->start, m->end, m->prot);
+	if (need_sud)
+		sy_sud_require("a region could not be scanned completely");
+}
+
+static int is_own_text(const struct mapping *m)
+{
+	return m->start < sy_state.text_end && m->end > sy_state.text_start;
+}
+
+struct scan_list {
+	struct mapping regions[256];
+	int n;
+};
+
+static int collect_executable(const struct mapping *m, const char *name, void *arg)
+{
+	struct scan_list *list = arg;
+	if (!(m->prot & PROT_EXEC) || strcmp(name, "[vsyscall]") == 0 || is_own_text(m) ||
+	    m->start == 0 /* the trampoline */)
+		return 0;
+	if (!m->file_backed && strcmp(name, "[vdso]") != 0)
+		sy_sud_require("anonymous executable memory at start-up");
+	else if (list->n < (int)(sizeof(list->regions) / sizeof(list->regions[0])))
+		list->regions[list->n++] = *m;
+	else
+		sy_sud_require("too many executable mappings to scan");
+	return 0;
+}
+
+/* Every executable mapping at start-up (patched after reading the list:
+ * patching splits mappings and so changes /proc/self/maps). */
+void sy_scan_all(void)
+{
+	static struct scan_list list;
+	list.n = 0;
+	if (walk_maps(collect_executable, &list) < 0) {
+		sy_sud_require("/proc/self/maps cannot be read");
+		return;
+	}
+	for (int i = 0; i < list.n; i++)
+		scan_region(&list.regions[i]);
+}
+
+/*
+ * After a call that may have made memory executable. File-backed code that
+ * is not writable is scanned now, before the program can run it; anything
+ * else (anonymous or writable code) is left to Syscall User Dispatch.
+ */
+void sy_scan_new_mapping(const struct sy_call *c, long result)
+{
+	uintptr_t start;
+	size_t len;
+	int prot;
+	if (sy_state.mode != SY_MODE_REWRITE || (result < 0 && result > -4096))
+		return;
+	switch (c->nr) {
+	case SYS_mmap:
+		start = (uintptr_t)result, len = (size_t)c->args[1], prot = (int)c->args[2];
+		break;
+	case SYS_mprotect:
+	case SYS_pkey_mprotect:
+		start = (uintptr_t)c->args[0], len = (size_t)c->args[1], prot = (int)c->args[2];
+		break;
+	case SYS_mremap:
+		start = (uintptr_t)result, len = (size_t)c->args[2], prot = PROT_EXEC;
+		break;
+	case SYS_shmat:
+		if (!(c->args[2] & SHM_EXEC))
+			return;
+		sy_sud_require("shared memory attached executable");
+		return;
+	default:
+		return;
+	}
+	if (!(prot & PROT_EXEC) || len == 0)
+		return;
+	struct mapping m;
+	uintptr_t at = start, end = start + len;
+	while (at < end) {
+		if (find_mapping(at, &m) < 0)
+			return;
+		if (!m.file_backed || (m.prot & PROT_WRITE)) {
+			sy_sud_require("anonymous or writable executable memory");
+			return;
+		}
+		struct mapping part = m;
+		if (part.start < start)
+			part.start = start;
+		if (part.end > end)
+			part.end = end;
+		if (!is_own_text(&part) && (part.prot & PROT_EXEC))
+			scan_region(&part);
+		at = m.end;
+	}
+}
+
 /*
  * Tries to rewrite the `syscall` at `site`. Never blocks: if another thread
  * (or an interrupted outer call) is rewriting, this site waits for its next
@@ -204,18 +455,12 @@ void sy_rewrite_try(uintptr_t site)
 		reject(site, v);
 		goto out;
 	}
-	uintptr_t page = site & ~(PAGE - 1);
-	size_t span = ((site + 1) & ~(PAGE - 1)) == page ? PAGE : 2 * PAGE;
-	if (sy_raw3(SYS_mprotect, page, span, m.prot | PROT_WRITE) < 0) {
+	if (open_code(site, site + 2, m.prot) < 0) {
 		reject(site, SY_SITE_PROTECTED);
 		goto out;
 	}
-	mark_site(site + 2);
-	/* One 2-byte store: other threads see either the old instruction or the
-	 * new one (the two bytes share a cache line, or no other thread runs). */
-	__atomic_store_n((uint16_t *)site, (uint16_t)0xd0ff, __ATOMIC_SEQ_CST);
-	sy_raw3(SYS_mprotect, page, span, m.prot);
-	__atomic_fetch_add(&sy_sites_rewritten, 1, __ATOMIC_RELAXED);
+	patch_call(site);
+	close_code(site, site + 2, m.prot);
 out:
 	__atomic_store_n(&rewrite_lock, 0, __ATOMIC_RELEASE);
 }

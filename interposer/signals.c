@@ -1,11 +1,12 @@
 /*
  * Signals, as the mechanism needs them:
- *  - SIGSYS belongs to switchyard (Syscall User Dispatch). The program's own
- *    SIGSYS action is kept here, reported back by rt_sigaction, and a SIGSYS
- *    that does not come from SUD (kill, seccomp) is delivered to it.
- *  - The kernel must never block SIGSYS (a SUD trap with SIGSYS blocked kills
- *    the process), so it is removed from every mask handed to the kernel; the
- *    program's wish to block it is kept per thread and reported back.
+ *  - SIGSYS (Syscall User Dispatch) and SIGILL (sites turned into ud2)
+ *    belong to switchyard. The program's own action for them is kept here,
+ *    reported back by rt_sigaction, and a signal that is not switchyard's
+ *    trap (kill, seccomp, a real illegal instruction) is delivered to it.
+ *  - The kernel must never block them (a trap while blocked kills the
+ *    process), so they are removed from every mask handed to the kernel; the
+ *    program's wish to block them is kept per thread and reported back.
  *  - The program's handlers run through a wrapper that sets the re-entry
  *    depth to zero, so a handler interrupting switchyard's own code still has
  *    its system calls hooked.
@@ -20,8 +21,8 @@
 #include "sy.h"
 
 #define NSIG_KERNEL 64
-#define SIGSYS_BIT (1ULL << (SIGSYS - 1))
 #define BIT(sig) (1ULL << ((sig) - 1))
+#define OWNED_BITS (BIT(SIGSYS) | BIT(SIGILL))
 
 struct kernel_sigaction {
 	void *handler;
@@ -33,11 +34,17 @@ struct kernel_sigaction {
 struct program_handler {
 	void *handler;          /* the program's function, where the kernel has the wrapper */
 	unsigned long flags;    /* its SA_SIGINFO */
-	int sigsys_in_mask;     /* its sa_mask held SIGSYS */
+	uint64_t owned_in_mask; /* owned signals its sa_mask held */
 };
 
 static struct program_handler handlers[NSIG_KERNEL + 1];
-static struct kernel_sigaction program_sigsys = {.handler = SIG_DFL};
+/* The program's actions for the owned signals, entirely virtual. */
+static struct kernel_sigaction program_owned[2] = {{.handler = SIG_DFL}, {.handler = SIG_DFL}};
+
+static int owned_index(long sig)
+{
+	return sig == SIGSYS ? 0 : sig == SIGILL ? 1 : -1;
+}
 static int lock;
 
 static void lock_take(void)
@@ -99,12 +106,13 @@ long sy_sys_rt_sigaction(long sig, long act_p, long oact_p, long size)
 	if (act_p && sy_copy_in(&act, (void *)act_p, sizeof(act)) < 0)
 		return -EFAULT;
 
-	if (sig == SIGSYS) { /* entirely virtual: the kernel keeps switchyard's */
+	int owned = owned_index(sig);
+	if (owned >= 0) { /* entirely virtual: the kernel keeps switchyard's */
 		lock_take();
-		old = program_sigsys;
+		old = program_owned[owned];
 		if (act_p) {
 			act.mask &= ~(BIT(SIGKILL) | BIT(SIGSTOP));
-			program_sigsys = act;
+			program_owned[owned] = act;
 		}
 		lock_drop();
 		if (oact_p && sy_copy_out((void *)oact_p, &old, sizeof(old)) < 0)
@@ -118,8 +126,8 @@ long sy_sys_rt_sigaction(long sig, long act_p, long oact_p, long size)
 	lock_take();
 	struct program_handler prev = handlers[sig];
 	if (act_p) {
-		handlers[sig].sigsys_in_mask = (act.mask & SIGSYS_BIT) != 0;
-		act.mask &= ~SIGSYS_BIT;
+		handlers[sig].owned_in_mask = act.mask & OWNED_BITS;
+		act.mask &= ~OWNED_BITS;
 		if (is_function(act.handler) && sig != SIGKILL && sig != SIGSTOP) {
 			handlers[sig].handler = act.handler;
 			handlers[sig].flags = act.flags;
@@ -139,22 +147,25 @@ long sy_sys_rt_sigaction(long sig, long act_p, long oact_p, long size)
 			old.flags = (old.flags & ~(unsigned long)SA_SIGINFO) |
 				    (prev.flags & SA_SIGINFO);
 		}
-		if (prev.sigsys_in_mask)
-			old.mask |= SIGSYS_BIT;
+		old.mask |= prev.owned_in_mask;
 		if (sy_copy_out((void *)oact_p, &old, sizeof(old)) < 0)
 			return -EFAULT;
 	}
 	return 0;
 }
 
-static void deliver_pending_sigsys(struct sy_thread *t)
+/* Owned signals that arrived while the program blocked them, now unblocked. */
+static void deliver_pending(struct sy_thread *t)
 {
-	if (!t->sigsys_pending)
-		return;
-	t->sigsys_pending = 0;
 	long pid = sy_raw0(SYS_getpid), tid = sy_raw0(SYS_gettid);
-	if (sy_raw4(SYS_rt_tgsigqueueinfo, pid, tid, SIGSYS, &t->sigsys_info) < 0)
-		sy_raw3(SYS_tgkill, pid, tid, SIGSYS);
+	for (int i = 0; i < 2; i++) {
+		int sig = i == 0 ? SIGSYS : SIGILL;
+		if (!(t->owned_pending & BIT(sig)) || (t->owned_blocked & BIT(sig)))
+			continue;
+		t->owned_pending &= ~BIT(sig);
+		if (sy_raw4(SYS_rt_tgsigqueueinfo, pid, tid, sig, &t->owned_info[i]) < 0)
+			sy_raw3(SYS_tgkill, pid, tid, sig);
+	}
 }
 
 long sy_sys_rt_sigprocmask(long how, long set_p, long oset_p, long size)
@@ -169,28 +180,28 @@ long sy_sys_rt_sigprocmask(long how, long set_p, long oset_p, long size)
 		if (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK)
 			return -EINVAL;
 	}
-	kernel_set = set & ~SIGSYS_BIT;
-	int was_blocked = t->sigsys_blocked;
+	kernel_set = set & ~OWNED_BITS;
+	uint64_t was = t->owned_blocked;
 	long r = sy_raw4(SYS_rt_sigprocmask, how, set_p ? &kernel_set : NULL,
 			 oset_p ? &old : NULL, size);
 	if (r < 0)
 		return r;
 	if (set_p) {
-		int wants = (set & SIGSYS_BIT) != 0;
+		uint64_t wants = set & OWNED_BITS;
 		if (how == SIG_BLOCK)
-			t->sigsys_blocked = was_blocked || wants;
+			t->owned_blocked = was | wants;
 		else if (how == SIG_UNBLOCK)
-			t->sigsys_blocked = was_blocked && !wants;
+			t->owned_blocked = was & ~wants;
 		else
-			t->sigsys_blocked = wants;
+			t->owned_blocked = wants;
 	}
 	if (oset_p) {
-		old = (old & ~SIGSYS_BIT) | (was_blocked ? SIGSYS_BIT : 0);
+		old = (old & ~OWNED_BITS) | was;
 		if (sy_copy_out((void *)oset_p, &old, sizeof(old)) < 0)
 			return -EFAULT;
 	}
-	if (was_blocked && !t->sigsys_blocked)
-		deliver_pending_sigsys(t);
+	if (t->owned_pending)
+		deliver_pending(t);
 	return 0;
 }
 
@@ -203,7 +214,7 @@ static int strip_mask_arg(long *arg, long size, uint64_t *mask)
 		return -EINVAL;
 	if (sy_copy_in(mask, (void *)*arg, sizeof(*mask)) < 0)
 		return -EFAULT;
-	*mask &= ~SIGSYS_BIT;
+	*mask &= ~OWNED_BITS;
 	*arg = (long)mask;
 	return 0;
 }
@@ -236,44 +247,46 @@ int sy_mask_args(struct sy_call *c, uint64_t *mask, void *scratch)
 	return 0;
 }
 
-/* A SIGSYS that is not a SUD trap: the program's own action applies. */
-void sy_sigsys_foreign(siginfo_t *info, void *uc)
+/* An owned signal that is not switchyard's trap: the program's action applies. */
+void sy_signal_foreign(int sig, siginfo_t *info, void *uc)
 {
 	struct sy_thread *t = sy_thread_self();
+	int owned = owned_index(sig);
 	lock_take();
-	struct kernel_sigaction a = program_sigsys;
+	struct kernel_sigaction a = program_owned[owned];
 	if (is_function(a.handler) && (a.flags & SA_RESETHAND))
-		program_sigsys.handler = SIG_DFL;
+		program_owned[owned].handler = SIG_DFL;
 	lock_drop();
 
-	if (a.handler == SIG_IGN)
-		return;
-	if (t->sigsys_blocked) {
-		t->sigsys_pending = 1;
-		t->sigsys_info = *info;
+	if (a.handler == SIG_IGN && info->si_code <= 0)
+		return; /* a sent signal the program ignores */
+	if ((t->owned_blocked & BIT(sig)) && info->si_code <= 0) {
+		t->owned_pending |= BIT(sig);
+		t->owned_info[owned] = *info;
 		return;
 	}
-	if (a.handler == SIG_DFL) {
-		/* the default action: dump core, as the kernel would */
+	if (!is_function(a.handler)) {
+		/* the default action (also for a fault the program ignores or
+		 * blocks, as the kernel does): dump core */
 		struct kernel_sigaction dfl = {.handler = SIG_DFL};
-		uint64_t bit = SIGSYS_BIT;
-		sy_raw4(SYS_rt_sigaction, SIGSYS, &dfl, 0, sizeof(uint64_t));
-		sy_raw4(SYS_rt_tgsigqueueinfo, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid), SIGSYS,
-			info);
+		uint64_t bit = BIT(sig);
+		sy_raw4(SYS_rt_sigaction, sig, &dfl, 0, sizeof(uint64_t));
+		if (sy_raw4(SYS_rt_tgsigqueueinfo, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid), sig,
+			    info) < 0)
+			sy_raw3(SYS_tgkill, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid), sig);
 		sy_raw4(SYS_rt_sigprocmask, SIG_UNBLOCK, &bit, 0, sizeof(uint64_t));
-		sy_raw3(SYS_tgkill, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid), SIGSYS);
 		return;
 	}
-	/* The program's mask while its handler runs; SIGSYS itself stays
-	 * unblocked in the kernel (SUD needs it) and blocked in name only. */
-	uint64_t mask = a.mask & ~SIGSYS_BIT;
-	uint64_t sigsys = SIGSYS_BIT;
+	/* The program's mask while its handler runs; the owned signals stay
+	 * unblocked in the kernel (the traps need them) and blocked in name only. */
+	uint64_t mask = a.mask & ~OWNED_BITS;
+	uint64_t ours = OWNED_BITS;
 	sy_raw4(SYS_rt_sigprocmask, SIG_BLOCK, &mask, 0, sizeof(uint64_t));
-	int was_blocked = t->sigsys_blocked;
-	t->sigsys_blocked = !(a.flags & SA_NODEFER) || (a.mask & SIGSYS_BIT);
-	sy_raw4(SYS_rt_sigprocmask, SIG_UNBLOCK, &sigsys, 0, sizeof(uint64_t));
-	run_program_handler(a.handler, SIGSYS, info, uc);
-	t->sigsys_blocked = was_blocked;
+	uint64_t was = t->owned_blocked;
+	t->owned_blocked |= (a.mask & OWNED_BITS) | ((a.flags & SA_NODEFER) ? 0 : BIT(sig));
+	sy_raw4(SYS_rt_sigprocmask, SIG_UNBLOCK, &ours, 0, sizeof(uint64_t));
+	run_program_handler(a.handler, sig, info, uc);
+	t->owned_blocked = was;
 	/* the kernel restores the interrupted mask at sigreturn */
 }
 

@@ -147,6 +147,47 @@ static size_t sync_before(const uint8_t *code, size_t window)
 	return 0;
 }
 
+/*
+ * Is code[0] the first byte of an instruction? Used by the eager scan, which
+ * finds `0f 05` bytes without decoding everything. Decoding from several
+ * points before it converges on the real instruction stream; 1 if every path
+ * lands on code[0], 0 if every path steps over it, -1 if they disagree.
+ */
+static int vote_boundary(const uint8_t *code, size_t window, size_t after)
+{
+	static const unsigned offsets[] = {0, 1, 2, 3, 5, 7, 11, 13};
+	ZydisDecodedInstruction insn;
+	int yes = 0, no = 0;
+	for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]) && offsets[i] < window; i++) {
+		const uint8_t *p = code - (window - offsets[i]);
+		while (p < code) {
+			if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, NULL, p,
+								  (size_t)(code - p) + after, &insn)))
+				break;
+			p += insn.length;
+		}
+		if (p == code)
+			yes++;
+		else if (p > code)
+			no++;
+	}
+	return yes && !no ? 1 : no && !yes ? 0 : -1;
+}
+
+int sy_site_is_boundary(const uint8_t *code, size_t before, size_t after)
+{
+	decoder_init();
+	if (before == 0)
+		return 1; /* the start of a mapping starts an instruction */
+	if (after > 15)
+		after = 15; /* an instruction before code reaches at most this far */
+	/* a short look first; the rare unclear case looks further back */
+	int v = vote_boundary(code, before < 96 ? before : 96, after);
+	if (v < 0 && before > 96)
+		v = vote_boundary(code, before < 4096 ? before : 4096, after);
+	return v;
+}
+
 enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t after,
 				   uintptr_t address, int single_thread, long *nr_out)
 {

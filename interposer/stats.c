@@ -50,8 +50,7 @@ void sy_stats_reset(void)
 	memset(counts, 0, sizeof(counts));
 	other_numbers = 0;
 	sy_sud_traps = 0;
-	sy_sites_rewritten = 0;
-	memset(sy_sites_refused, 0, sizeof(sy_sites_refused));
+	sy_ill_traps = 0;
 }
 
 void sy_stats_write(void)
@@ -76,7 +75,10 @@ void sy_stats_write(void)
 	at = sy_put(buf, size, at, "  \"mode\": \"%s\",\n", sy_mode_name(sy_state.mode));
 	at = sy_put(buf, size, at, "  \"syscalls\": %ld,\n", total);
 	at = sy_put(buf, size, at, "  \"sites_rewritten\": %ld,\n", sy_sites_rewritten);
+	at = sy_put(buf, size, at, "  \"sites_trapped\": %ld,\n", sy_sites_trapped);
 	at = sy_put(buf, size, at, "  \"sud_traps\": %ld,\n", sy_sud_traps);
+	at = sy_put(buf, size, at, "  \"ud2_traps\": %ld,\n", sy_ill_traps);
+	at = sy_put(buf, size, at, "  \"sud_on\": %s,\n", sy_sud_wanted ? "true" : "false");
 	at = sy_put(buf, size, at, "  \"other_numbers\": %ld,\n", other_numbers);
 	at = sy_put(buf, size, at, "  \"sites_refused\": {");
 	const char *comma = "";

@@ -1,10 +1,15 @@
 /*
- * Syscall User Dispatch: the kernel turns every `syscall` outside sy_text
- * into SIGSYS while the thread's selector says BLOCK. The handler does as
- * little as possible: it tries to rewrite the site (so the next call there
- * takes the fast way), then sends the program into the entry stub as if the
- * site had called it, with every register as the program left it. One path
- * (entry.S, dispatch.c) then serves rewritten and trapped calls alike.
+ * The trap paths. Syscall User Dispatch turns a `syscall` outside sy_text
+ * into SIGSYS while the thread's selector says BLOCK; a site that may not be
+ * rewritten to a call is turned into `ud2` and arrives as SIGILL. Either
+ * handler does as little as possible: (for SUD) it tries to rewrite the
+ * site, then it sends the program into the entry stub as if the site had
+ * called it, with every register as the program left it. One path (entry.S,
+ * dispatch.c) then serves rewritten and trapped calls alike.
+ *
+ * SUD makes every system call of the thread slower, even the allowed ones,
+ * so in rewrite mode it is turned on only once the process runs code that
+ * was not scanned (anonymous executable memory: JIT code).
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,6 +31,8 @@
 #endif
 
 long sy_sud_traps;
+long sy_ill_traps;
+uint8_t sy_sud_wanted;
 
 struct kernel_sigaction {
 	void *handler;
@@ -34,42 +41,79 @@ struct kernel_sigaction {
 	uint64_t mask;
 };
 
-static void on_sigsys(int sig, siginfo_t *info, void *ucv)
+/* Continue in the entry stub as if the site ending at `ret` had called it. */
+static void redirect(ucontext_t *uc, uintptr_t ret, long nr)
 {
-	(void)sig;
-	ucontext_t *uc = ucv;
-	if (info->si_code != SYS_USER_DISPATCH) {
-		sy_sigsys_foreign(info, uc); /* the program's own SIGSYS */
-		return;
-	}
 	struct sy_thread *t = sy_thread_self();
 	greg_t *g = uc->uc_mcontext.gregs;
-	uintptr_t ret = (uintptr_t)g[REG_RIP];
-	__atomic_fetch_add(&sy_sud_traps, 1, __ATOMIC_RELAXED);
-	if (info->si_syscall >= 0 && info->si_syscall < SY_NR_MAX)
-		sy_rewrite_try(ret - 2);
 	if (t->trap_top >= SY_TRAP_DEPTH)
 		sy_die("trapped calls nested too deep");
 	t->trap_ret[t->trap_top++] = ret;
-	g[REG_RAX] = info->si_syscall;
+	g[REG_RAX] = nr;
 	g[REG_RIP] = (greg_t)(uintptr_t)sy_entry_trapped;
 }
 
-int sy_sud_setup(void)
+static void on_sigsys(int sig, siginfo_t *info, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	if (info->si_code != SYS_USER_DISPATCH) {
+		sy_signal_foreign(sig, info, uc); /* kill, seccomp: the program's */
+		return;
+	}
+	uintptr_t ret = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	__atomic_fetch_add(&sy_sud_traps, 1, __ATOMIC_RELAXED);
+	if (info->si_syscall >= 0 && info->si_syscall < SY_NR_MAX)
+		sy_rewrite_try(ret - 2);
+	redirect(uc, ret, info->si_syscall);
+}
+
+static void on_sigill(int sig, siginfo_t *info, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	if (info->si_code != ILL_ILLOPN || !sy_is_trap_site(rip)) {
+		sy_signal_foreign(sig, info, uc);
+		return;
+	}
+	__atomic_fetch_add(&sy_ill_traps, 1, __ATOMIC_RELAXED);
+	redirect(uc, rip + 2, (long)uc->uc_mcontext.gregs[REG_RAX]);
+}
+
+static int install(int sig, void (*handler)(int, siginfo_t *, void *))
 {
 	struct kernel_sigaction sa = {
-		.handler = (void *)on_sigsys,
+		.handler = (void *)handler,
 		.flags = SA_SIGINFO | SA_RESTORER,
 		.restorer = (void *)sy_signal_restorer,
 		.mask = 0,
 	};
-	long r = sy_raw4(SYS_rt_sigaction, SIGSYS, &sa, 0, sizeof(sa.mask));
+	long r = sy_raw4(SYS_rt_sigaction, sig, &sa, 0, sizeof(sa.mask));
 	return r < 0 ? (int)r : 0;
+}
+
+int sy_sud_setup(void)
+{
+	int r = install(SIGSYS, on_sigsys);
+	return r < 0 ? r : install(SIGILL, on_sigill);
 }
 
 int sy_sud_enable_thread(struct sy_thread *t)
 {
 	long r = sy_raw5(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
 			 sy_state.text_start, sy_state.text_end - sy_state.text_start, &t->selector);
-	return r < 0 ? (int)r : 0;
+	if (r < 0)
+		return (int)r;
+	t->sud_on = 1;
+	return 0;
+}
+
+/* From now on every thread runs under SUD: this one at once, the others at
+ * their next system call (entry.S checks sy_sud_wanted), new ones at start. */
+void sy_sud_require(const char *why)
+{
+	if (!__atomic_exchange_n(&sy_sud_wanted, 1, __ATOMIC_SEQ_CST) && sy_state.debug)
+		sy_say("Syscall User Dispatch on: %s", why);
+	struct sy_thread *t = sy_thread_self();
+	if (!t->sud_on && sy_sud_enable_thread(t) < 0)
+		sy_die("cannot turn on Syscall User Dispatch");
 }

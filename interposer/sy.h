@@ -9,6 +9,7 @@
 #define SY_T_SELF 0          /* struct sy_thread *: the area's own address */
 #define SY_T_DEPTH 8         /* uint8: >0 while switchyard's own code runs */
 #define SY_T_SELECTOR 9      /* uint8: Syscall User Dispatch selector */
+#define SY_T_SUD_ON 11       /* uint8: SUD is on for this thread */
 #define SY_T_VFORK_RET 16    /* return address of a vfork in flight */
 #define SY_T_TRAP_TOP 24     /* entries used in trap_ret */
 #define SY_T_TRAP_RET 32     /* return addresses of trapped calls, a small stack */
@@ -32,11 +33,11 @@
 #define SY_F_SCRATCH_SIZE 160
 #define SY_F_TRAPPED (SY_F_SCRATCH + 64)   /* struct sy_frame.call.trapped */
 #define SY_F_SAVED_ARG (SY_F_SCRATCH + 80) /* struct sy_frame.saved_arg */
-#define SY_F_RET (SY_F_SCRATCH + SY_F_SCRATCH_SIZE)
-#define SY_F_FLAGS (SY_F_RET + 8)
-#define SY_F_SIZE (SY_F_FLAGS + 8)
+#define SY_F_FLAGS (SY_F_SCRATCH + SY_F_SCRATCH_SIZE)
+#define SY_F_RET (SY_F_FLAGS + 8)
+#define SY_F_SIZE (SY_F_RET + 8)
 /* Distance from the frame base to the program's rsp at the syscall. */
-#define SY_F_TO_USER_RSP (SY_F_RET + 144)
+#define SY_F_TO_USER_RSP (SY_F_RET + 136)
 
 /* What entry.S does after sy_dispatch returns. */
 #define SY_ACT_RETURN 0      /* result in frame rax; return to the program */
@@ -46,6 +47,10 @@
 #define SY_ACT_CLONE3 4      /* clone3 with a new stack: rdi points to an adjusted copy */
 
 #define SY_NR_MAX 512        /* == SY_NR_LIMIT; the page-0 sled covers [0, SY_NR_MAX) */
+
+/* sy_nr_table[nr]: SY_NR_MECH if the mechanism handles it, SY_NR_HOOK if a hook wants it. */
+#define SY_NR_MECH 1
+#define SY_NR_HOOK 2
 
 #ifndef __ASSEMBLER__
 
@@ -63,20 +68,22 @@ struct sy_thread {
 	uint8_t depth;
 	uint8_t selector;
 	uint8_t in_use;
-	uint8_t sigsys_blocked;   /* the program believes SIGSYS is blocked */
+	uint8_t sud_on;
 	int32_t tid;              /* owner, for reuse after it exits */
 	uint64_t vfork_ret;
 	uint64_t trap_top;
 	uint64_t trap_ret[SY_TRAP_DEPTH];
 	struct sy_thread *next;   /* all areas ever made, for reuse */
-	int sigsys_pending;       /* a SIGSYS arrived while the program blocked it */
-	siginfo_t sigsys_info;
+	uint64_t owned_blocked;   /* owned signals (SIGSYS, SIGILL) the program believes blocked */
+	uint64_t owned_pending;   /* ...that arrived meanwhile, with their siginfo */
+	siginfo_t owned_info[2];
 	uint8_t clone3_args[256]; /* the adjusted copy of a clone3 argument block */
 };
 
 _Static_assert(offsetof(struct sy_thread, self) == SY_T_SELF, "layout");
 _Static_assert(offsetof(struct sy_thread, depth) == SY_T_DEPTH, "layout");
 _Static_assert(offsetof(struct sy_thread, selector) == SY_T_SELECTOR, "layout");
+_Static_assert(offsetof(struct sy_thread, sud_on) == SY_T_SUD_ON, "layout");
 _Static_assert(offsetof(struct sy_thread, vfork_ret) == SY_T_VFORK_RET, "layout");
 _Static_assert(offsetof(struct sy_thread, trap_top) == SY_T_TRAP_TOP, "layout");
 _Static_assert(offsetof(struct sy_thread, trap_ret) == SY_T_TRAP_RET, "layout");
@@ -92,8 +99,8 @@ struct sy_frame {
 		};
 		char scratch[SY_F_SCRATCH_SIZE];
 	};
-	uint64_t ret;                 /* the program's return address */
 	uint64_t flags;               /* the program's rflags */
+	uint64_t ret;                 /* the program's return address */
 };
 
 _Static_assert(offsetof(struct sy_frame, r15) == SY_F_R15, "layout");
@@ -116,8 +123,7 @@ extern struct sy_state sy_state SY_HIDDEN;
 
 /* Read by entry.S on every call. */
 extern uint8_t *sy_site_bitmap SY_HIDDEN;     /* 1 bit per address: rewritten site ends */
-extern uint8_t sy_mech_bitmap[SY_NR_MAX / 8] SY_HIDDEN;   /* numbers the mechanism handles */
-extern uint8_t sy_hook_bitmap[SY_NR_MAX / 8] SY_HIDDEN;   /* numbers some hook wants */
+extern uint8_t sy_nr_table[SY_NR_MAX] SY_HIDDEN;
 extern uint8_t sy_hook_all SY_HIDDEN;         /* some hook wants every number */
 extern uint32_t sy_xsave_size SY_HIDDEN;
 extern uint8_t sy_use_xsavec SY_HIDDEN;
@@ -157,10 +163,14 @@ static inline void sy_leave_own(struct sy_thread *t)
 /* trampoline.c: page 0 */
 int sy_trampoline_setup(void) SY_HIDDEN;
 
-/* rewrite.c: lazy rewriting of sites found by SUD */
+/* rewrite.c: patching sites, eagerly (scan) or lazily (after a SUD trap) */
 int sy_rewrite_setup(void) SY_HIDDEN;
 void sy_rewrite_try(uintptr_t site) SY_HIDDEN;
+void sy_scan_all(void) SY_HIDDEN;
+void sy_scan_new_mapping(const struct sy_call *c, long result) SY_HIDDEN;
+int sy_is_trap_site(uintptr_t site) SY_HIDDEN;
 extern long sy_sites_rewritten SY_HIDDEN;
+extern long sy_sites_trapped SY_HIDDEN;
 
 /* site_check.c: may a syscall instruction be rewritten? (pure; unit tested) */
 enum sy_site_verdict {
@@ -178,17 +188,22 @@ enum sy_site_verdict {
 enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t after,
 				   uintptr_t address, int single_thread, long *nr_out) SY_HIDDEN;
 const char *sy_site_verdict_name(enum sy_site_verdict v) SY_HIDDEN;
+int sy_site_is_boundary(const uint8_t *code, size_t before, size_t after) SY_HIDDEN;
 extern long sy_sites_refused[SY_SITE_VERDICTS] SY_HIDDEN;
 
-/* sud.c */
+/* sud.c: the SIGSYS (SUD) and SIGILL (ud2 sites) trap paths */
 int sy_sud_setup(void) SY_HIDDEN;
 int sy_sud_enable_thread(struct sy_thread *t) SY_HIDDEN;
+void sy_sud_require(const char *why) SY_HIDDEN;
 extern long sy_sud_traps SY_HIDDEN;
+extern long sy_ill_traps SY_HIDDEN;
+extern uint8_t sy_sud_wanted SY_HIDDEN; /* read by entry.S */
 
 /* dispatch.c: the slow path */
 int sy_dispatch(struct sy_frame *f) SY_HIDDEN;
 void sy_dispatch_leave(struct sy_frame *f) SY_HIDDEN;
 void sy_child_start(const long *record) SY_HIDDEN;
+void sy_vfork_child(void) SY_HIDDEN;
 void sy_bad_call(uint64_t ret) SY_HIDDEN;
 void sy_mech_interest(long nr) SY_HIDDEN;
 
@@ -197,7 +212,7 @@ void sy_signals_setup(void) SY_HIDDEN;
 long sy_sys_rt_sigaction(long sig, long act, long oact, long size) SY_HIDDEN;
 long sy_sys_rt_sigprocmask(long how, long set, long oset, long size) SY_HIDDEN;
 int sy_mask_args(struct sy_call *c, uint64_t *scratch, void *scratch2) SY_HIDDEN;
-void sy_sigsys_foreign(siginfo_t *info, void *uc) SY_HIDDEN;
+void sy_signal_foreign(int sig, siginfo_t *info, void *uc) SY_HIDDEN;
 int sy_copy_in(void *dst, const void *user_src, size_t n) SY_HIDDEN;
 int sy_copy_out(void *user_dst, const void *src, size_t n) SY_HIDDEN;
 void sy_raise_fault(int sig, int code, void *addr) SY_HIDDEN;

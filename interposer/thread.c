@@ -78,11 +78,11 @@ int sy_thread_setup(struct sy_thread *inherit_from)
 	t->depth = 1;
 	t->selector = 0;
 	if (inherit_from)
-		t->sigsys_blocked = inherit_from->sigsys_blocked;
+		t->owned_blocked = inherit_from->owned_blocked;
 	long r = sy_raw2(SYS_arch_prctl, ARCH_SET_GS, t);
 	if (r < 0)
 		return (int)r;
-	return sy_sud_enable_thread(t);
+	return sy_sud_wanted ? sy_sud_enable_thread(t) : 0;
 }
 
 /* The calling thread is about to exit: a later thread may take its area. */

@@ -1,8 +1,12 @@
 /*
  * Page 0: the target of every rewritten site. A site `syscall` becomes
  * `call *%rax`, and rax holds the system call number, so the call lands at
- * address nr. Addresses [0, SY_NR_MAX) are a sled of one-byte nops that slides
- * into an indirect jump to sy_entry_rewritten.
+ * address nr. Addresses [0, SY_NR_MAX) are a sled that slides into an
+ * indirect jump to sy_entry_rewritten. The sled is not one-byte nops (read(0)
+ * would run 512 of them, ~30 ns) but groups of seven 0x66 prefixes and a
+ * 0x90: entered at any byte, a group is one nop instruction of at most 8
+ * bytes, so the slide costs ~3 ns from anywhere. The byte before each jump
+ * is 0x90, so no prefix attaches to the jump.
  *
  * The rest of the page is a second sled into the same jump, so a call
  * through any small function pointer also reaches the entry stub, which sees
@@ -22,6 +26,13 @@
 #define JMP_RIP_LEN 6 /* ff 25 rel32: jmp *rel32(%rip) */
 #define SLOT (PAGE - 8) /* the 8-byte address of the entry stub */
 #define SECOND_JMP (SLOT - 8)
+
+/* [from, to): nops of 0x66 prefixes, each group ending in 0x90 at to-1-8k */
+static void fill_sled(uint8_t *page, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		page[i] = (to - 1 - i) % 8 == 0 ? 0x90 : 0x66;
+}
 
 static void put_jmp_to_slot(uint8_t *page, size_t at)
 {
@@ -43,8 +54,9 @@ int sy_trampoline_setup(void)
 	uint8_t *page = (uint8_t *)0;
 	/* gcc treats stores through a null pointer as undefined: go through asm */
 	__asm__ volatile("" : "+r"(page));
-	memset(page, 0x90, PAGE);
+	fill_sled(page, 0, SY_NR_MAX);
 	put_jmp_to_slot(page, SY_NR_MAX);
+	fill_sled(page, SY_NR_MAX + JMP_RIP_LEN, SECOND_JMP);
 	put_jmp_to_slot(page, SECOND_JMP);
 	page[SECOND_JMP + JMP_RIP_LEN] = 0xcc;
 	page[SECOND_JMP + JMP_RIP_LEN + 1] = 0xcc;
