@@ -247,12 +247,17 @@ static void put_signed(struct line *l, long v)
 }
 
 /* Without type information an argument is a guess: small values (flags,
- * fds, sizes, AT_FDCWD) read best in decimal, anything else is most likely a
- * pointer and reads best in hex. */
+ * fds, sizes) read best in decimal, anything else is most likely a pointer
+ * and reads best in hex. An int argument arrives with the upper half of the
+ * register undefined (the kernel looks at the low 32 bits only; AT_FDCWD is
+ * often 0x00000000ffffff9c), so a small negative int counts as small too. */
 static void put_arg(struct line *l, long v)
 {
+	int low = (int)(unsigned)v;
 	if (v >= -4096 && v < 65536)
 		put_signed(l, v);
+	else if ((unsigned long)v >> 32 == 0 && low >= -4096 && low < 0)
+		put_signed(l, low);
 	else
 		put_unsigned(l, (unsigned long)v, 16);
 }
