@@ -9,6 +9,8 @@
 #   With `trace` it checks only an unwritable --trace file (contract 9:
 #   "never a silent fallback"; not in the list of bad input).
 set -u
+# ctest leaks its log file as fd 3 into tests; the programs expect 0-2 only.
+exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 launcher=$1 lib=$2 hello=$3 hookfail=$4 nohook=$5 group=${6:-main}
 tmp=$(mktemp -d /tmp/sy-bad.XXXXXX)
 chmod 755 "$tmp"

@@ -8,6 +8,8 @@
 # Exits 77 (skip) when it cannot run as an unprivileged user that reads the
 # build dir, or when mmap_min_addr is 0 (no fallback to see).
 set -u
+# ctest leaks its log file as fd 3 into tests; the programs expect 0-2 only.
+exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 launcher=$1 lib=$2 hello=$3 exhaustive=$4 hook=$5 abi=$6
 here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "nonroot: SKIP: $*"; exit 77; }

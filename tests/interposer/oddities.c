@@ -1079,6 +1079,215 @@ static int t_execve_fails(void)
 	return bad;
 }
 
+/* ---- SIGILL: the program's own, beside any use switchyard makes of it ---- */
+
+/*
+ * Helpers in asm:
+ *  sy_odd_rz_getppid: getppid with the red zone in use through rsp around
+ *      the site (it can never become `call *%rax`); returns -1 if the value
+ *      it keeps in the red zone changed.
+ *  sy_odd_real_ud2: the program's own ud2 (like __builtin_trap()).
+ *  sy_odd_movabs / sy_odd_straddle: code whose bytes contain 0f 05 (and
+ *      even `mov $500,%eax; syscall` bytes) inside other instructions.
+ *  sy_odd_text_data: data in .text that looks like `mov $39,%eax; syscall;
+ *      ret`, never executed (hand-written asm keeps constant tables in .text).
+ */
+__asm__(".text\n"
+	".globl sy_odd_rz_getppid\n"
+	".type sy_odd_rz_getppid, @function\n"
+	".p2align 4\n"
+	"sy_odd_rz_getppid:\n"
+	"	movq $0x1234567, -16(%rsp)\n"
+	"	mov %rdi, -8(%rsp)\n"
+	"	mov $110, %eax\n"
+	"	syscall\n"
+	"	mov -8(%rsp), %rdi\n"
+	"	cmpq $0x1234567, -16(%rsp)\n"
+	"	je 1f\n"
+	"	mov $-1, %rax\n"
+	"1:	ret\n"
+	".size sy_odd_rz_getppid, .-sy_odd_rz_getppid\n"
+	".globl sy_odd_real_ud2\n"
+	".globl sy_odd_after_ud2\n"
+	".type sy_odd_real_ud2, @function\n"
+	".p2align 4\n"
+	"sy_odd_real_ud2:\n"
+	"	ud2\n"
+	"sy_odd_after_ud2:\n"
+	"	ret\n"
+	".globl sy_odd_movabs\n"
+	".type sy_odd_movabs, @function\n"
+	".p2align 4\n"
+	"sy_odd_movabs:\n"
+	"	movabs $0x050f000001f4b800, %rax\n" /* 48 b8 00 b8 f4 01 00 00 0f 05 */
+	"	ret\n"
+	".globl sy_odd_straddle\n"
+	".type sy_odd_straddle, @function\n"
+	".p2align 4\n"
+	"sy_odd_straddle:\n"
+	"	xor %eax, %eax\n"
+	"	add $0x0f, %al\n"              /* 04 0f */
+	"	add $0x11223305, %eax\n"       /* 05 05 33 22 11 */
+	"	ret\n"
+	".p2align 4\n"
+	"	int3\n"
+	".globl sy_odd_text_data\n"
+	"sy_odd_text_data:\n"
+	"	.byte 0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xc3\n"
+	"	.byte 0xb8, 0xf4, 0x01, 0x00, 0x00, 0x0f, 0x05, 0xc3\n"
+	"	int3\n");
+long sy_odd_rz_getppid(void);
+void sy_odd_real_ud2(void);
+extern const unsigned char sy_odd_after_ud2[];
+long sy_odd_movabs(void);
+long sy_odd_straddle(void);
+extern const unsigned char sy_odd_text_data[];
+
+static int t_syscall_bytes_not_code(void)
+{
+	int bad = 0;
+	static const unsigned char want[16] = {0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xc3,
+					       0xb8, 0xf4, 0x01, 0x00, 0x00, 0x0f, 0x05, 0xc3};
+	EXPECT(memcmp(sy_odd_text_data, want, sizeof want) == 0,
+	       "data in .text that looks like syscalls was modified: %02x %02x at +5, %02x %02x at "
+	       "+13 (was 0f 05)",
+	       sy_odd_text_data[5], sy_odd_text_data[6], sy_odd_text_data[13], sy_odd_text_data[14]);
+	long v = sy_odd_movabs();
+	EXPECT(v == 0x050f000001f4b800L, "movabs with 0f 05 in its immediate gave %#lx", v);
+	v = sy_odd_straddle();
+	EXPECT(v == 0x11223314L, "code with 0f 05 across two instructions gave %#lx", v);
+	const unsigned char *m = (const unsigned char *)sy_odd_movabs;
+	EXPECT(m[8] == 0x0f && m[9] == 0x05, "movabs immediate bytes changed to %02x %02x", m[8],
+	       m[9]);
+	return bad;
+}
+
+static volatile int ill_count, ill_code;
+static volatile uintptr_t ill_addr, ill_rip;
+static void sigill_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	(void)sig;
+	ill_count++;
+	ill_code = si->si_code;
+	ill_addr = (uintptr_t)si->si_addr;
+	ill_rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	uc->uc_mcontext.gregs[REG_RIP] += 2; /* step over the ud2 */
+}
+
+static int t_sigill_default_kills(void)
+{
+	sy_odd_real_ud2();
+	note("ud2 returned");
+	return 1;
+}
+
+/* A program's own SIGILL handler sees its own ud2 exactly as the kernel
+ * reports it, and nothing else (not the calls switchyard serves). */
+static int t_sigill_own_handler(void)
+{
+	int bad = 0;
+	set_action(SIGILL, sigill_handler, 0);
+	ill_count = 0;
+	for (int i = 0; i < 10; i++)
+		EXPECT(sy_odd_rz_getppid() == native_ppid, "red-zone getppid gave a wrong result");
+	EXPECT(ill_count == 0, "the program's SIGILL handler ran %d times for system calls", ill_count);
+	sy_odd_real_ud2();
+	EXPECT(ill_count == 1 && ill_code == ILL_ILLOPN &&
+		       ill_addr == (uintptr_t)sy_odd_real_ud2 && ill_rip == (uintptr_t)sy_odd_real_ud2,
+	       "own ud2: handler ran %d times, si_code %d si_addr %#lx rip %#lx; kernel: once, "
+	       "ILL_ILLOPN (%d), %p, %p",
+	       ill_count, ill_code, (unsigned long)ill_addr, (unsigned long)ill_rip, ILL_ILLOPN,
+	       (void *)sy_odd_real_ud2, (void *)sy_odd_real_ud2);
+	return bad;
+}
+
+static volatile int ill_user_count, ill_user_code;
+static void sigill_user_handler(int sig, siginfo_t *si, void *ucv)
+{
+	(void)sig;
+	(void)ucv;
+	ill_user_count++;
+	ill_user_code = si->si_code;
+}
+
+static int t_sigill_user(void)
+{
+	int bad = 0;
+	set_action(SIGILL, sigill_user_handler, 0);
+	kill(getpid(), SIGILL);
+	EXPECT(ill_user_count == 1 && ill_user_code == SI_USER,
+	       "kill(SIGILL): handler ran %d times, si_code %d; kernel: once, SI_USER", ill_user_count,
+	       ill_user_code);
+	return bad;
+}
+
+static int t_sigill_readback(void)
+{
+	int bad = 0;
+	struct sigaction sa, o_ill, o_usr;
+	sigaction(SIGILL, NULL, &o_ill);
+	EXPECT(o_ill.sa_handler == SIG_DFL, "SIGILL initially reads back as %p, not SIG_DFL",
+	       (void *)o_ill.sa_handler);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = sigill_user_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaction(SIGILL, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGILL, NULL, &o_ill);
+	sigaction(SIGUSR2, NULL, &o_usr);
+	EXPECT(o_ill.sa_sigaction == o_usr.sa_sigaction && o_ill.sa_flags == o_usr.sa_flags &&
+		       memcmp(&o_ill.sa_mask, &o_usr.sa_mask, sizeof o_ill.sa_mask) == 0,
+	       "SIGILL reads back handler %p flags %#x, kernel gives %p %#x",
+	       (void *)o_ill.sa_sigaction, o_ill.sa_flags, (void *)o_usr.sa_sigaction, o_usr.sa_flags);
+	return bad;
+}
+
+/* SIGILL blocked or ignored by the program: switchyard's own traps still
+ * work and the program's view of its mask does not change. */
+static int t_sigill_blocked_ignored(void)
+{
+	int bad = 0;
+	sigset_t set, cur;
+	sigemptyset(&set);
+	sigaddset(&set, SIGILL);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (int i = 0; i < 10; i++)
+		EXPECT(sy_odd_rz_getppid() == native_ppid, "red-zone getppid wrong with SIGILL blocked");
+	sigprocmask(SIG_SETMASK, NULL, &cur);
+	EXPECT(sigismember(&cur, SIGILL) == 1, "SIGILL no longer blocked after system calls");
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	signal(SIGILL, SIG_IGN);
+	for (int i = 0; i < 10; i++)
+		EXPECT(sy_odd_rz_getppid() == native_ppid, "red-zone getppid wrong with SIGILL ignored");
+	struct sigaction o;
+	sigaction(SIGILL, NULL, &o);
+	EXPECT(o.sa_handler == SIG_IGN, "SIG_IGN on SIGILL reads back as %p", (void *)o.sa_handler);
+	return bad;
+}
+
+/* The kernel does not let a program ignore or block its own ud2. */
+static int t_sigill_ignored_ud2_kills(void)
+{
+	signal(SIGILL, SIG_IGN);
+	sy_odd_real_ud2();
+	note("ud2 with SIGILL ignored returned");
+	return 1;
+}
+
+static int t_sigill_blocked_ud2_kills(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGILL);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sy_odd_real_ud2();
+	note("ud2 with SIGILL blocked returned");
+	return 1;
+}
+
 /* ---- the table ---- */
 
 struct check {
@@ -1120,6 +1329,14 @@ static const struct check checks[] = {
 	{"exit-after-main-thread-exit", t_exit_after_main_thread_exit, 0, 44},
 	{"efault", t_efault, 0, 0},
 	{"execve-fails", t_execve_fails, 0, 0},
+	{"syscall-bytes-that-are-not-code", t_syscall_bytes_not_code, 0, 0},
+	{"sigill-own-ud2-default-kills", t_sigill_default_kills, SIGILL, 0},
+	{"sigill-own-handler", t_sigill_own_handler, 0, 0},
+	{"sigill-kill", t_sigill_user, 0, 0},
+	{"sigill-disposition-readback", t_sigill_readback, 0, 0},
+	{"sigill-blocked-ignored", t_sigill_blocked_ignored, 0, 0},
+	{"sigill-ignored-own-ud2-kills", t_sigill_ignored_ud2_kills, SIGILL, 0},
+	{"sigill-blocked-own-ud2-kills", t_sigill_blocked_ud2_kills, SIGILL, 0},
 };
 
 static int hooked = -1; /* -1: do not probe; 1: magic must be caught; 0: missed */

@@ -12,6 +12,8 @@
 # rewritten; in sud mode every process trapped and nothing was rewritten.
 # Exits 0 on success, 77 when PROGRAM is not installed (skip), 1 on failure.
 set -u
+# ctest leaks its log file as fd 3 into tests; the programs expect 0-2 only.
+exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 launcher=$1 mode=$2 prog=$3
 here=$(cd "$(dirname "$0")" && pwd)
 export LC_ALL=C

@@ -12,6 +12,10 @@
 #   --expect-exit N     CMD's exit status (default 0)
 # Exit 0 iff everything held.
 set -u
+# The programs expect fds 0-2 and nothing else below 10 (ctest itself leaks
+# its log file as fd 3 into tests): close 3-9 so "the first open returns 3"
+# means the same natively and under switchyard.
+exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 here=$(cd "$(dirname "$0")" && pwd)
 native=0 launcher= preload= mode= hook= trace=0 stats= stats_set=0 expect=0
 while [ $# -gt 0 ]; do
