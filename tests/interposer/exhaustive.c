@@ -9,6 +9,7 @@
  * (--hook libsy_test_hook_answer.so) everything must be caught.
  */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/sched.h>
 #include <pthread.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -184,6 +186,152 @@ static void src_jit(void)
 	munmap(p, page);
 }
 
+/* ---- code that becomes executable in other ways ---- */
+
+static const unsigned char magic_code[] = {
+	0xb8, 0xf4, 0x01, 0x00, 0x00, /* mov $500,%eax */
+	0xbf, 0x1e, 0xab, 0x57, 0x51, /* mov $MAGIC,%edi */
+	0x0f, 0x05,                   /* syscall */
+	0xc3,                         /* ret */
+};
+#define MAGIC_CODE_SYSCALL 10 /* offset of the syscall instruction */
+
+static int call_code_3x(const unsigned char *p)
+{
+	int caught = 0, missed = 0, other = 0;
+	for (int i = 0; i < 3; i++)
+		sy_tally_raw(((long (*)(void))(uintptr_t)p)(), &caught, &missed, &other);
+	return sy_outcome_of(caught, missed, other);
+}
+
+/* Anonymous JIT code replaced by new code at another offset after it ran. */
+static void src_jit_recompiled(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		report_error("jit-recompiled", strerror(errno));
+		return;
+	}
+	memcpy(p, magic_code, sizeof magic_code);
+	mprotect(p, page, PROT_READ | PROT_EXEC);
+	int first = call_code_3x(p);
+	mprotect(p, page, PROT_READ | PROT_WRITE);
+	memset(p, 0xcc, 64);
+	memcpy(p + 100, magic_code, sizeof magic_code);
+	mprotect(p, page, PROT_READ | PROT_EXEC);
+	int second = call_code_3x(p + 100);
+	report("jit-recompiled", first == second ? first : SY_MIXED, NULL);
+	munmap(p, page);
+}
+
+/*
+ * A JIT with two views of one memfd (RW for writing, RX for running), as
+ * several JITs do: the code is written after both views exist, so nothing
+ * executable was there to look at when the RX view was mapped.
+ */
+static void src_jit_memfd_double_map(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = memfd_create("sy-jit", 0);
+	if (fd < 0 || ftruncate(fd, page) != 0) {
+		report_error("jit-memfd-double-map", strerror(errno));
+		return;
+	}
+	unsigned char *rw = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	unsigned char *rx = mmap(NULL, page, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	if (rw == MAP_FAILED || rx == MAP_FAILED) {
+		report_error("jit-memfd-double-map", strerror(errno));
+		return;
+	}
+	memcpy(rw + 256, magic_code, sizeof magic_code);
+	__builtin___clear_cache((char *)rx, (char *)rx + page);
+	int o1 = call_code_3x(rx + 256);
+	/* New code into the same view later (a recompilation). */
+	memcpy(rw + 1024, magic_code, sizeof magic_code);
+	int o2 = call_code_3x(rx + 1024);
+	report("jit-memfd-double-map", o1 == o2 ? o1 : SY_MIXED, NULL);
+	munmap(rw, page);
+	munmap(rx, page);
+	close(fd);
+}
+
+/*
+ * A file with code in it mapped MAP_SHARED and executable, from an fd open
+ * for writing: the program's file must not change because it was run (an
+ * interposer that patches the mapping would write into the file).
+ */
+static void src_shared_file_code(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char path[] = "/tmp/sy-exhaustive-code.XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		report_error("shared-file-code", strerror(errno));
+		return;
+	}
+	unlink(path);
+	unsigned char *buf = calloc(1, page);
+	memcpy(buf + 64, magic_code, sizeof magic_code);
+	if (write(fd, buf, page) != page) {
+		report_error("shared-file-code", "write failed");
+		return;
+	}
+	unsigned char *rx = mmap(NULL, page, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	if (rx == MAP_FAILED) {
+		report_error("shared-file-code", strerror(errno));
+		return;
+	}
+	int o = call_code_3x(rx + 64);
+	unsigned char now[sizeof magic_code];
+	if (pread(fd, now, sizeof now, 64) != (ssize_t)sizeof now ||
+	    memcmp(now, magic_code, sizeof now) != 0) {
+		char msg[96];
+		snprintf(msg, sizeof msg, "(the file's syscall bytes became %02x %02x: the program's "
+			 "file was modified)", now[MAGIC_CODE_SYSCALL], now[MAGIC_CODE_SYSCALL + 1]);
+		report_error("shared-file-code", msg);
+	} else {
+		report("shared-file-code", o, NULL);
+	}
+	munmap(rx, page);
+	free(buf);
+	close(fd);
+}
+
+/* A library's code mapped by hand (not by the dynamic loader): first
+ * readable only, then made executable with mprotect. */
+static void src_mmap_mprotect_file_code(void)
+{
+	void *h = dlopen(SY_DLIB_PATH, RTLD_NOW | RTLD_LOCAL);
+	void *fn = h ? dlsym(h, "sy_dlib_magic") : NULL;
+	Dl_info info;
+	if (!fn || !dladdr(fn, &info)) {
+		report_error("mmap-mprotect-file-code", "cannot find sy_dlib_magic");
+		return;
+	}
+	/* Its segments have file offset == address offset (checked below). */
+	uintptr_t off = (uintptr_t)fn - (uintptr_t)info.dli_fbase;
+	int fd = open(SY_DLIB_PATH, O_RDONLY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		report_error("mmap-mprotect-file-code", strerror(errno));
+		return;
+	}
+	unsigned char *m = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED || memcmp(m + off, fn, 16) != 0) {
+		report_error("mmap-mprotect-file-code", "file layout differs from memory layout");
+		return;
+	}
+	if (mprotect(m, st.st_size, PROT_READ | PROT_EXEC) != 0) {
+		report_error("mmap-mprotect-file-code", strerror(errno));
+		return;
+	}
+	report("mmap-mprotect-file-code", call_code_3x(m + off), NULL);
+	munmap(m, st.st_size);
+	dlclose(h);
+}
+
 /* ---- pthread ---- */
 
 static void *pthread_body(void *arg)
@@ -217,6 +365,70 @@ static void src_pthread(const char *name, void *(*body)(void *))
 		report_error(name, "inner pthread_create failed");
 	else
 		report(name, (int)(intptr_t)res, NULL);
+}
+
+/* Several threads run a freshly loaded library's syscall sites for the
+ * first time at the same moment (a fresh copy of the library, so its sites
+ * are new to switchyard). */
+#define RACE_THREADS 4
+static pthread_barrier_t race_barrier;
+static int (*race_fn)(void);
+
+static void *race_body(void *arg)
+{
+	(void)arg;
+	pthread_barrier_wait(&race_barrier);
+	int worst = SY_CAUGHT;
+	for (int i = 0; i < 200; i++) {
+		int o = race_fn();
+		if (o != SY_CAUGHT)
+			worst = o;
+		if (o == SY_MIXED)
+			break;
+	}
+	return (void *)(intptr_t)worst;
+}
+
+static void src_threads_first_call_race(void)
+{
+	char path[] = "/tmp/sy-exhaustive-dlib.XXXXXX";
+	int out = mkstemp(path);
+	int in = open(SY_DLIB_PATH, O_RDONLY);
+	char buf[65536];
+	ssize_t n;
+	if (out < 0 || in < 0) {
+		report_error("threads-first-call-race", strerror(errno));
+		return;
+	}
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, n) != n)
+			n = -1;
+	close(in);
+	close(out);
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	unlink(path);
+	race_fn = h ? (int (*)(void))dlsym(h, "sy_dlib_magic_all") : NULL;
+	if (!race_fn) {
+		report_error("threads-first-call-race", "cannot load a copy of the library");
+		return;
+	}
+	pthread_t t[RACE_THREADS];
+	pthread_barrier_init(&race_barrier, NULL, RACE_THREADS);
+	for (int i = 0; i < RACE_THREADS; i++)
+		pthread_create(&t[i], NULL, race_body, NULL);
+	int caught = 0, missed = 0, other = 0;
+	for (int i = 0; i < RACE_THREADS; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		switch ((int)(intptr_t)r) {
+		case SY_CAUGHT: caught++; break;
+		case SY_MISSED: missed++; break;
+		default: other++; break;
+		}
+	}
+	pthread_barrier_destroy(&race_barrier);
+	report("threads-first-call-race", sy_outcome_of(caught, missed, other), NULL);
+	dlclose(h);
 }
 
 /* ---- raw threads (clone, clone3) ---- */
@@ -524,8 +736,13 @@ static const struct {
 	{"main-inline-site", src_main_inline_first},
 	{"dlopen", src_dlopen},
 	{"jit", src_jit},
+	{"jit-recompiled", src_jit_recompiled},
+	{"jit-memfd-double-map", src_jit_memfd_double_map},
+	{"shared-file-code", src_shared_file_code},
+	{"mmap-mprotect-file-code", src_mmap_mprotect_file_code},
 	{"pthread", src_pthread_plain},
 	{"pthread-in-pthread", src_pthread_nested},
+	{"threads-first-call-race", src_threads_first_call_race},
 	{"clone-thread", src_clone},
 	{"clone3-thread", src_clone3},
 	{"fork-child", src_fork},
