@@ -183,6 +183,9 @@ static int mechanism(struct sy_thread *t, struct sy_frame *f, struct sy_call *c,
 	case SYS_rt_sigprocmask:
 		*result = sy_sys_rt_sigprocmask(a[0], a[1], a[2], a[3]);
 		return SY_ACT_RETURN;
+	case SYS_rt_sigpending:
+		*result = sy_sys_rt_sigpending(a[0], a[1]);
+		return SY_ACT_RETURN;
 	case SYS_rt_sigsuspend:
 	case SYS_ppoll:
 	case SYS_pselect6:
@@ -253,6 +256,8 @@ int sy_dispatch(struct sy_frame *f)
 	c->args[5] = f->r9;
 	c->site = f->ret;
 	f->entered = 0;
+	if (outer)
+		t->call_ret = f->ret;
 
 	long result = -ENOSYS;
 	int action = SY_ACT_RETURN, answered = 0;
@@ -305,14 +310,19 @@ void sy_child_start(const long *record)
 	sy_leave_own(t);
 }
 
-/* A vfork child, before it returns to the program on its parent's stack. */
+/* A vfork child, before it returns to the program on its parent's stack.
+ * It shares the parent's memory, so it gets an area of its own: what it
+ * does until execve (raise the depth, then exec) must not reach the parent's.
+ * (The area stays behind in the parent until the child's process is gone.) */
 void sy_vfork_child(void)
 {
+	struct sy_thread *parent = sy_thread_self();
+	uint64_t ret = parent->vfork_ret;
+	if (sy_thread_setup(parent) < 0)
+		sy_die("cannot set up the vfork child");
 	struct sy_thread *t = sy_thread_self();
-	uint8_t parent_state = t->sud_on; /* the area is the parent's */
-	if (sy_sud_wanted)
-		sy_sud_enable_thread(t);
-	t->sud_on = parent_state;
+	t->vfork_ret = ret;
+	sy_leave_own(t);
 }
 
 /* A call through a small function pointer reached page 0. */

@@ -116,6 +116,9 @@ sy_entry_rewritten:
 /* The fast path: every register but rcx and r11 is still the program's. */
 .Lfast:
 	syscall				/* r11 = the program's flags */
+	.globl	sy_after_fast_syscall
+	.hidden	sy_after_fast_syscall
+sy_after_fast_syscall:
 /* Back to a rewritten site: rsp = U-136, (rsp) = return address. */
 .Lexit_rewritten:
 	mov	(%rsp), %rcx
@@ -137,14 +140,17 @@ sy_entry_rewritten:
 	.type	sy_entry_trapped, @function
 sy_entry_trapped:
 	lea	-128(%rsp), %rsp	/* rsp = U-128 */
-	pushfq				/* U-136, moved below */
+	pushfq				/* U-136, for now */
+	lea	-8(%rsp), %rsp
+	/* Pop the trap stack: read the entry before giving up its slot, so a
+	 * signal handler that traps in between pushes above it. */
 	mov	%gs:SY_T_TRAP_TOP, %rcx
 	sub	$1, %rcx
+	mov	%gs:SY_T_TRAP_RET(, %rcx, 8), %r11
 	mov	%rcx, %gs:SY_T_TRAP_TOP
-	mov	%gs:SY_T_TRAP_RET(, %rcx, 8), %rcx
-	mov	(%rsp), %r11
-	mov	%rcx, (%rsp)		/* U-136: return address */
-	push	%r11			/* U-144: flags */
+	mov	8(%rsp), %rcx
+	mov	%rcx, (%rsp)		/* U-144: flags */
+	mov	%r11, 8(%rsp)		/* U-136: return address */
 	mov	$1, %r11d		/* trapped */
 
 /* rsp = U-144: (rsp) = flags, 8(rsp) = return address, r11 = trapped or not.
@@ -164,6 +170,9 @@ sy_entry_trapped:
 	mov	%r11, -8(%rsp)		/* U-152: trapped or not, for the way back */
 	popfq				/* rsp = U-136, the program's flags */
 	syscall				/* r11 = those flags */
+	.globl	sy_after_raw_syscall
+	.hidden	sy_after_raw_syscall
+sy_after_raw_syscall:
 /* rsp = U-136: (rsp) = return address, -16(rsp) = trapped; r11 = flags. */
 .Lexit:
 	mov	-16(%rsp), %rcx

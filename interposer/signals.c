@@ -22,6 +22,9 @@
 
 #define NSIG_KERNEL 64
 #define BIT(sig) (1ULL << ((sig) - 1))
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1 /* si_code of a seccomp SECCOMP_RET_TRAP */
+#endif
 #define OWNED_BITS (BIT(SIGSYS) | BIT(SIGILL))
 
 struct kernel_sigaction {
@@ -205,6 +208,30 @@ long sy_sys_rt_sigprocmask(long how, long set_p, long oset_p, long size)
 	return 0;
 }
 
+/* The owned signals that wait for the program to unblock them are pending. */
+long sy_sys_rt_sigpending(long set_p, long size)
+{
+	uint64_t set;
+	long r = sy_raw2(SYS_rt_sigpending, set_p ? &set : NULL, size);
+	if (r < 0 || !set_p)
+		return r;
+	set = (set & ~OWNED_BITS) | sy_thread_self()->owned_pending;
+	return sy_copy_out((void *)set_p, &set, sizeof(set));
+}
+
+/* A seccomp SIGSYS names the syscall instruction that ran, which may be one
+ * of switchyard's: name the program's instead, as without switchyard. */
+static void fix_call_addr(siginfo_t *info, ucontext_t *uc)
+{
+	uintptr_t addr = (uintptr_t)info->si_call_addr;
+	if (addr < sy_state.text_start || addr >= sy_state.text_end)
+		return;
+	if (addr == (uintptr_t)sy_after_fast_syscall || addr == (uintptr_t)sy_after_raw_syscall)
+		info->si_call_addr = *(void **)uc->uc_mcontext.gregs[REG_RSP];
+	else
+		info->si_call_addr = (void *)sy_thread_self()->call_ret;
+}
+
 /* Copies the signal mask argument of a waiting call, without SIGSYS. */
 static int strip_mask_arg(long *arg, long size, uint64_t *mask)
 {
@@ -252,6 +279,8 @@ void sy_signal_foreign(int sig, siginfo_t *info, void *uc)
 {
 	struct sy_thread *t = sy_thread_self();
 	int owned = owned_index(sig);
+	if (sig == SIGSYS && info->si_code == SYS_SECCOMP)
+		fix_call_addr(info, uc);
 	lock_take();
 	struct kernel_sigaction a = program_owned[owned];
 	if (is_function(a.handler) && (a.flags & SA_RESETHAND))
@@ -318,6 +347,7 @@ void sy_signals_setup(void)
 	static const long numbers[] = {
 		SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigsuspend, SYS_ppoll,
 		SYS_pselect6,     SYS_epoll_pwait,    SYS_epoll_pwait2,  SYS_rt_sigreturn,
+		SYS_rt_sigpending,
 	};
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
 		sy_mech_interest(numbers[i]);

@@ -46,9 +46,14 @@ static void redirect(ucontext_t *uc, uintptr_t ret, long nr)
 {
 	struct sy_thread *t = sy_thread_self();
 	greg_t *g = uc->uc_mcontext.gregs;
-	if (t->trap_top >= SY_TRAP_DEPTH)
+	uint64_t slot = t->trap_top;
+	if (slot >= SY_TRAP_DEPTH)
 		sy_die("trapped calls nested too deep");
-	t->trap_ret[t->trap_top++] = ret;
+	/* Take the slot before filling it: a signal handler that traps in
+	 * between pushes above it (entry.S pops in the opposite order). */
+	t->trap_top = slot + 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->trap_ret[slot] = ret;
 	g[REG_RAX] = nr;
 	g[REG_RIP] = (greg_t)(uintptr_t)sy_entry_trapped;
 }
@@ -83,7 +88,9 @@ static int install(int sig, void (*handler)(int, siginfo_t *, void *))
 {
 	struct kernel_sigaction sa = {
 		.handler = (void *)handler,
-		.flags = SA_SIGINFO | SA_RESTORER,
+		/* not deferred: a program handler that interrupts this one may
+		 * trap again, and a trap while blocked would kill the process */
+		.flags = SA_SIGINFO | SA_RESTORER | SA_NODEFER,
 		.restorer = (void *)sy_signal_restorer,
 		.mask = 0,
 	};

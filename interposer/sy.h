@@ -74,6 +74,7 @@ struct sy_thread {
 	uint64_t trap_top;
 	uint64_t trap_ret[SY_TRAP_DEPTH];
 	struct sy_thread *next;   /* all areas ever made, for reuse */
+	uint64_t call_ret;        /* return address of the call sy_dispatch serves */
 	uint64_t owned_blocked;   /* owned signals (SIGSYS, SIGILL) the program believes blocked */
 	uint64_t owned_pending;   /* ...that arrived meanwhile, with their siginfo */
 	siginfo_t owned_info[2];
@@ -132,6 +133,8 @@ extern uint8_t sy_use_xsavec SY_HIDDEN;
 extern char sy_entry_rewritten[] SY_HIDDEN;
 extern char sy_entry_trapped[] SY_HIDDEN;
 extern char sy_signal_restorer[] SY_HIDDEN;
+extern char sy_after_fast_syscall[] SY_HIDDEN; /* where the stub's own syscalls end, with */
+extern char sy_after_raw_syscall[] SY_HIDDEN;  /* the return address at (rsp) */
 extern char __start_sy_text[] SY_HIDDEN;
 extern char __stop_sy_text[] SY_HIDDEN;
 long sy_raw6(long nr, long a1, long a2, long a3, long a4, long a5, long a6) SY_HIDDEN;
@@ -211,6 +214,7 @@ void sy_mech_interest(long nr) SY_HIDDEN;
 void sy_signals_setup(void) SY_HIDDEN;
 long sy_sys_rt_sigaction(long sig, long act, long oact, long size) SY_HIDDEN;
 long sy_sys_rt_sigprocmask(long how, long set, long oset, long size) SY_HIDDEN;
+long sy_sys_rt_sigpending(long set, long size) SY_HIDDEN;
 int sy_mask_args(struct sy_call *c, uint64_t *scratch, void *scratch2) SY_HIDDEN;
 void sy_signal_foreign(int sig, siginfo_t *info, void *uc) SY_HIDDEN;
 int sy_copy_in(void *dst, const void *user_src, size_t n) SY_HIDDEN;
