@@ -134,12 +134,23 @@ static int t_null_call_40(void) { return null_call(0x40); }
 static int t_null_call_1f4(void) { return null_call(0x1f4); }
 static int t_null_call_800(void) { return null_call(0x800); }
 
-static int t_jmp_small(void)
+/* A tail call through a null or small function pointer compiles to
+ * `jmp *%rax` (no return address pushed). */
+typedef int (*int_fn)(int);
+__attribute__((noinline)) static int tail_call(int_fn *volatile fp, int x)
 {
-	__asm__ volatile("mov $0x40, %%eax\n\tjmp *%%rax" ::: "rax", "memory");
-	note("jmp to 0x40 came back");
+	return (*fp)(x);
+}
+
+static int tail_call_to(uintptr_t a)
+{
+	int_fn fn = (int_fn)a;
+	int r = tail_call(&fn, 1);
+	note("tail call to %#lx returned %d", (unsigned long)a, r);
 	return 1;
 }
+static int t_tail_call_0(void) { return tail_call_to(0); }
+static int t_tail_call_40(void) { return tail_call_to(0x40); }
 
 /* With a SIGSEGV handler: what the kernel reports about the fault. */
 static volatile uintptr_t segv_target;
@@ -1014,11 +1025,9 @@ static int t_exit_after_main_thread_exit(void)
 
 /* ---- bad user pointers: EFAULT, never a crash ---- */
 
-static int t_efault(void)
+static int efault_with(void *badp)
 {
 	int bad = 0;
-	static void *volatile badp_v = (void *)8;
-	void *badp = badp_v; /* opaque to the compiler's fortify checks */
 #define FAULTS(expr, what)                                                                    \
 	do {                                                                                  \
 		errno = 0;                                                                    \
@@ -1026,39 +1035,81 @@ static int t_efault(void)
 		EXPECT(r_ == -1 && errno == EFAULT, "%s gave %ld errno %d; kernel: -1 EFAULT", \
 		       what, r_, errno);                                                      \
 	} while (0)
-	FAULTS(write(1, badp, 10), "write(1, 8, 10)");
+	FAULTS(write(1, badp, 10), "write(1, bad, 10)");
 	int p[2];
 	if (pipe(p) == 0) {
 		(void)!write(p[1], "z", 1);
-		FAULTS(read(p[0], badp, 1), "read(pipe, 8, 1)");
+		FAULTS(read(p[0], badp, 1), "read(pipe, bad, 1)");
 		close(p[0]);
 		close(p[1]);
 	}
-	FAULTS(syscall(SYS_open, badp, O_RDONLY), "open(8)");
-	FAULTS(syscall(SYS_openat, AT_FDCWD, badp, O_RDONLY), "openat(AT_FDCWD, 8)");
-	FAULTS(syscall(SYS_newfstatat, AT_FDCWD, badp, badp, 0), "newfstatat(8)");
+	FAULTS(syscall(SYS_open, badp, O_RDONLY), "open(bad)");
+	FAULTS(syscall(SYS_openat, AT_FDCWD, badp, O_RDONLY), "openat(AT_FDCWD, bad)");
+	FAULTS(syscall(SYS_newfstatat, AT_FDCWD, badp, badp, 0), "newfstatat(bad)");
 	struct stat st;
-	FAULTS(syscall(SYS_newfstatat, AT_FDCWD, "/", badp, 0), "newfstatat(\"/\", 8)");
+	FAULTS(syscall(SYS_newfstatat, AT_FDCWD, "/", badp, 0), "newfstatat(\"/\", bad)");
 	(void)st;
-	FAULTS(syscall(SYS_execve, badp, NULL, NULL), "execve(8)");
-	FAULTS(syscall(SYS_rt_sigaction, SIGUSR1, badp, NULL, 8), "rt_sigaction(SIGUSR1, 8)");
-	FAULTS(syscall(SYS_rt_sigaction, SIGSYS, badp, NULL, 8), "rt_sigaction(SIGSYS, 8)");
-	FAULTS(syscall(SYS_rt_sigaction, SIGSYS, NULL, badp, 8), "rt_sigaction(SIGSYS, NULL, 8)");
-	FAULTS(syscall(SYS_rt_sigaction, SIGSEGV, NULL, badp, 8), "rt_sigaction(SIGSEGV, NULL, 8)");
-	FAULTS(syscall(SYS_rt_sigprocmask, SIG_BLOCK, badp, NULL, 8), "rt_sigprocmask(8)");
-	FAULTS(syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, badp, 8), "rt_sigprocmask(NULL, 8)");
-	FAULTS(syscall(SYS_sigaltstack, badp, NULL), "sigaltstack(8)");
-	FAULTS(syscall(SYS_sigaltstack, NULL, badp), "sigaltstack(NULL, 8)");
-	FAULTS(syscall(SYS_clone3, badp, 88), "clone3(8)");
-	FAULTS(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, badp), "clock_gettime(8)");
-	FAULTS(syscall(SYS_pipe2, badp, 0), "pipe2(8)");
-	FAULTS(syscall(SYS_uname, badp), "uname(8)");
+	FAULTS(syscall(SYS_execve, badp, NULL, NULL), "execve(bad)");
+	FAULTS(syscall(SYS_rt_sigaction, SIGUSR1, badp, NULL, 8), "rt_sigaction(SIGUSR1, bad)");
+	FAULTS(syscall(SYS_rt_sigaction, SIGSYS, badp, NULL, 8), "rt_sigaction(SIGSYS, bad)");
+	FAULTS(syscall(SYS_rt_sigaction, SIGSYS, NULL, badp, 8), "rt_sigaction(SIGSYS, NULL, bad)");
+	FAULTS(syscall(SYS_rt_sigaction, SIGSEGV, NULL, badp, 8), "rt_sigaction(SIGSEGV, NULL, bad)");
+	FAULTS(syscall(SYS_rt_sigprocmask, SIG_BLOCK, badp, NULL, 8), "rt_sigprocmask(bad)");
+	FAULTS(syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, badp, 8), "rt_sigprocmask(NULL, bad)");
+	FAULTS(syscall(SYS_sigaltstack, badp, NULL), "sigaltstack(bad)");
+	FAULTS(syscall(SYS_sigaltstack, NULL, badp), "sigaltstack(NULL, bad)");
+	FAULTS(syscall(SYS_clone3, badp, 88), "clone3(bad)");
+	FAULTS(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, badp), "clock_gettime(bad)");
+	FAULTS(syscall(SYS_pipe2, badp, 0), "pipe2(bad)");
+	FAULTS(syscall(SYS_uname, badp), "uname(bad)");
 	/* The disposition of SIGSYS did not change by the failed call. */
 	struct sigaction o;
 	sigaction(SIGSYS, NULL, &o);
 	EXPECT(o.sa_handler == SIG_DFL, "SIGSYS disposition changed by a failed rt_sigaction");
 	EXPECT(getppid() == native_ppid, "getppid wrong after the faults");
 	return bad;
+}
+
+/* A pointer nothing is mapped at: a fresh page, unmapped again. */
+static int t_efault(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(p, page);
+	return efault_with((char *)p + 8);
+}
+
+/* A kernel address. */
+static int t_efault_kernel_address(void)
+{
+	static void *volatile k = (void *)0xffff800000001000UL;
+	return efault_with(k);
+}
+
+/* Near NULL: nothing is mapped in the first page for a program (an
+ * interposer that maps page 0 must not make it readable to the kernel's
+ * user copies either). */
+static int t_efault_page0(void)
+{
+	static void *volatile z = (void *)8;
+	return efault_with(z);
+}
+
+/* Reading or writing near NULL crashes, as natively. */
+static int t_null_read(void)
+{
+	static volatile uintptr_t a = 8;
+	long v = *(volatile long *)a;
+	note("reading address 8 gave %#lx instead of SIGSEGV", v);
+	return 1;
+}
+
+static int t_null_write(void)
+{
+	static volatile uintptr_t a = 0x40;
+	*(volatile long *)a = 1;
+	note("writing address 0x40 worked instead of SIGSEGV");
+	return 1;
 }
 
 /* ---- execve that fails ---- */
@@ -1302,7 +1353,8 @@ static const struct check checks[] = {
 	{"null-call-0x40", t_null_call_40, SIGSEGV, 0},
 	{"null-call-0x1f4", t_null_call_1f4, SIGSEGV, 0},
 	{"null-call-0x800", t_null_call_800, SIGSEGV, 0},
-	{"jmp-to-0x40", t_jmp_small, SIGSEGV, 0},
+	{"tail-call-0", t_tail_call_0, SIGSEGV, 0},
+	{"tail-call-0x40", t_tail_call_40, SIGSEGV, 0},
 	{"null-call-siginfo-0", t_null_call_info_0, 0, 0},
 	{"null-call-siginfo-0x40", t_null_call_info_40, 0, 0},
 	{"enosys", t_enosys, 0, 0},
@@ -1328,6 +1380,10 @@ static const struct check checks[] = {
 	{"exit_group-inline-from-thread", t_exit_group_thread_inline, 0, 43},
 	{"exit-after-main-thread-exit", t_exit_after_main_thread_exit, 0, 44},
 	{"efault", t_efault, 0, 0},
+	{"efault-kernel-address", t_efault_kernel_address, 0, 0},
+	{"efault-page0-pointer", t_efault_page0, 0, 0},
+	{"null-data-read", t_null_read, SIGSEGV, 0},
+	{"null-data-write", t_null_write, SIGSEGV, 0},
 	{"execve-fails", t_execve_fails, 0, 0},
 	{"syscall-bytes-that-are-not-code", t_syscall_bytes_not_code, 0, 0},
 	{"sigill-own-ud2-default-kills", t_sigill_default_kills, SIGILL, 0},

@@ -2,7 +2,7 @@
 """Checks the stats files switchyard wrote (--stats DIR/%p.json).
 
 usage: stats_check.py DIR [--mode NAME] [--each-min KEY=N] [--sum-min KEY=N]
-                          [--each-eq KEY=N] [--by-name-min NAME=N]
+                          [--each-eq KEY=N] [--by-name-min NAME=N] [--files-min N]
 
 Every *.json in DIR must parse and hold "syscalls", "by_name",
 "sites_rewritten", "sud_traps" and "mode". --mode: every file's mode is NAME.
@@ -73,6 +73,9 @@ def main(argv):
             total = sum(s[k] for _, s in stats)
             if total < v:
                 fail("%s summed over %d file(s) = %d, expected >= %d" % (k, len(stats), total, v))
+        elif opt == "--files-min":
+            if len(stats) < int(val):
+                fail("%d stats file(s), expected at least %s (one per process)" % (len(stats), val))
         elif opt == "--by-name-min":
             k, v = kv(val)
             total = sum(s["by_name"].get(k, 0) for _, s in stats)
