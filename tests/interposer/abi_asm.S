@@ -31,7 +31,8 @@
  * Each context of abi.c (main thread, another thread, handlers...) has its
  * own copies, so every context meets a fresh site: trapped first, then
  * (where allowed) rewritten. The address of each `syscall` is exported as
- * <name>_site so abi.c can read what switchyard left there.
+ * <name>_site so abi.c can read what switchyard left there. The routines
+ * carry CFI like compiled code, so their extents are in .eh_frame.
  */
 #include "abi.h"
 
@@ -69,13 +70,27 @@ abi_default_mxcsr:
 	.type \name, @function
 	.p2align 6
 \name:
+	.cfi_startproc
 	push %rbx
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbx, 0
 	push %rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
 	push %r12
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r12, 0
 	push %r13
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r13, 0
 	push %r14
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r14, 0
 	push %r15
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r15, 0
 	sub $24, %rsp
+	.cfi_adjust_cfa_offset 24
 	/* 0(%rsp): out; 8(%rsp): where to store the vectors; 16(%rsp): level */
 	mov %rsi, 0(%rsp)
 	mov %rdx, 16(%rsp)
@@ -110,7 +125,9 @@ abi_default_mxcsr:
 	fldcw ABI_FCW(%rax)
 	fldl ABI_ST0(%rax)
 	pushq ABI_RFLAGS(%rax)
+	.cfi_adjust_cfa_offset 8
 	popfq
+	.cfi_adjust_cfa_offset -8
 	/* From here to the pushfq below: no instruction that changes flags. */
 	mov 0(%rsp), %rcx
 	mov %rsp, ABI_RSP_BEFORE(%rcx)
@@ -206,7 +223,9 @@ abi_default_mxcsr:
 	.endr
 .L\name\()_flags:
 	pushfq
+	.cfi_adjust_cfa_offset 8
 	pop %rcx
+	.cfi_adjust_cfa_offset -8
 	mov %rcx, ABI_RFLAGS(%rax)
 	cld
 	/* A sane FP/vector state for the C caller. */
@@ -217,13 +236,21 @@ abi_default_mxcsr:
 	vzeroupper
 4:
 	add $24, %rsp
+	.cfi_adjust_cfa_offset -24
 	pop %r15
+	.cfi_adjust_cfa_offset -8
 	pop %r14
+	.cfi_adjust_cfa_offset -8
 	pop %r13
+	.cfi_adjust_cfa_offset -8
 	pop %r12
+	.cfi_adjust_cfa_offset -8
 	pop %rbp
+	.cfi_adjust_cfa_offset -8
 	pop %rbx
+	.cfi_adjust_cfa_offset -8
 	ret
+	.cfi_endproc
 	.size \name, .-\name
 .endm
 
@@ -257,6 +284,7 @@ abi_default_mxcsr:
 	.type abi_clobber, @function
 	.p2align 4
 abi_clobber:
+	.cfi_startproc
 	cmp $ABI_LEVEL_AVX512, %rdi
 	jb 1f
 	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
@@ -276,6 +304,7 @@ abi_clobber:
 	pcmpeqd %xmm\i, %xmm\i
 	.endr
 2:	sub $8, %rsp
+	.cfi_adjust_cfa_offset 8
 	movl $0xff80, (%rsp)
 	ldmxcsr (%rsp)
 	movw $0x0f7f, (%rsp)
@@ -283,12 +312,14 @@ abi_clobber:
 	fldpi
 	fldpi
 	add $8, %rsp
+	.cfi_adjust_cfa_offset -8
 	fninit
 	ldmxcsr abi_default_mxcsr(%rip)
 	cmp $ABI_LEVEL_AVX, %rdi
 	jb 4f
 	vzeroupper
 4:	ret
+	.cfi_endproc
 	.size abi_clobber, .-abi_clobber
 
 	.section .note.GNU-stack, "", @progbits

@@ -725,6 +725,48 @@ static int t_sa_restart_storm(void)
 	return bad;
 }
 
+/* Stopped and continued (SIGSTOP/SIGCONT, no handler): blocking calls go
+ * on as if nothing happened (the kernel restarts them, nanosleep through
+ * restart_syscall). */
+static int t_stop_cont_restarts(void)
+{
+	int bad = 0;
+	int p[2];
+	if (pipe(p) != 0)
+		return 1;
+	pid_t me = getpid();
+	pid_t helper = fork();
+	if (helper == 0) {
+		struct timespec ts = {0, 80 * 1000 * 1000};
+		for (int round = 0; round < 2; round++) {
+			nanosleep(&ts, NULL);
+			kill(me, SIGSTOP);
+			nanosleep(&ts, NULL);
+			kill(me, SIGCONT);
+			nanosleep(&ts, NULL);
+		}
+		/* round two's read gets its byte after the second continue */
+		if (write(p[1], "s", 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	double t0 = now_s();
+	struct timespec sl = {0, 200 * 1000 * 1000};
+	int r = nanosleep(&sl, NULL);
+	double t1 = now_s();
+	EXPECT(r == 0, "nanosleep across SIGSTOP/SIGCONT returned %d errno %d; kernel: 0", r, errno);
+	EXPECT(t1 - t0 >= 0.199, "nanosleep(200ms) across a stop returned after %.3fs", t1 - t0);
+	char c = 0;
+	long n = syscall(SYS_read, p[0], &c, 1);
+	EXPECT(n == 1 && c == 's', "read across SIGSTOP/SIGCONT returned %ld errno %d; kernel: 1",
+	       n, errno);
+	int st;
+	waitpid(helper, &st, 0);
+	close(p[0]);
+	close(p[1]);
+	return bad;
+}
+
 /* ---- sigaltstack ---- */
 
 static char *alt_base;
@@ -1372,6 +1414,7 @@ static const struct check checks[] = {
 	{"sa-restart-read", t_sa_restart_read, 0, 0},
 	{"never-restarted-poll-nanosleep", t_never_restarted, 0, 0},
 	{"sa-restart-timer-storm", t_sa_restart_storm, 0, 0},
+	{"stop-cont-restarts", t_stop_cont_restarts, 0, 0},
 	{"sigaltstack-handler-syscalls", t_sigaltstack, 0, 0},
 	{"siglongjmp-from-handler", t_siglongjmp, 0, 0},
 	{"siglongjmp-from-blocked-read", t_siglongjmp_from_read, 0, 0},
