@@ -44,6 +44,7 @@ int sy_rewrite_setup(void)
 
 struct mapping {
 	uintptr_t start, end;
+	uint64_t offset; /* in the file */
 	int prot;
 	int file_backed;
 };
@@ -74,8 +75,13 @@ static int parse_maps_line(const char *line, struct mapping *m)
 		return -1;
 	m->prot = (s[0] == 'r' ? PROT_READ : 0) | (s[1] == 'w' ? PROT_WRITE : 0) |
 		  (s[2] == 'x' ? PROT_EXEC : 0);
-	/* skip perms, offset, dev; read inode */
-	for (int field = 0; field < 3; field++) {
+	while (*s && *s != ' ')
+		s++;
+	while (*s == ' ')
+		s++;
+	m->offset = (uint64_t)parse_hex(&s);
+	/* skip offset, dev; read inode */
+	for (int field = 0; field < 2; field++) {
 		while (*s && *s != ' ')
 			s++;
 		while (*s == ' ')
@@ -103,7 +109,7 @@ static int walk_maps(int (*fn)(const struct mapping *m, const char *name, void *
 	char line[512], name[512] = "";
 	size_t line_len = 0;
 	int have = 0, stop = 0;
-	struct mapping cur = {0, 0, 0, 0};
+	struct mapping cur = {0, 0, 0, 0, 0};
 	long fd = sy_raw4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -286,6 +292,52 @@ static void patch_trap(uintptr_t site, enum sy_site_verdict why)
 		       sy_site_verdict_name(why));
 }
 
+/* Is `p` a syscall instruction, and may it become a call? With the unwind
+ * tables the function around it is decoded from its start; without, nearby
+ * code votes. Returns the verdict, or -1 (not an instruction), -2 (unclear). */
+/* Bytes 0f 05 outside every function: tables in .text (libcrypto has
+ * many), or code without unwind information. Only what looks like a real
+ * call (whole instructions, rax set to a number just before) counts as
+ * possible code, for SUD to watch; the rest is taken for data. */
+static int looks_like_syscall(const struct mapping *m, const uint8_t *p)
+{
+	const uint8_t *base = (const uint8_t *)m->start, *end = (const uint8_t *)m->end;
+	if (sy_site_is_boundary(p, (size_t)(p - base), (size_t)(end - p)) != 1)
+		return 0;
+	enum sy_site_verdict v = sy_site_check(p, (size_t)(p - base), (size_t)(end - p),
+					       (uintptr_t)p, SY_CHECK_SINGLE_THREAD, NULL);
+	return v != SY_SITE_RAX_VARIABLE && v != SY_SITE_RAX_RANGE && v != SY_SITE_NO_SYNC;
+}
+
+static int judge(const struct mapping *m, const struct sy_functions *fns, const uint8_t *p)
+{
+	const uint8_t *base = (const uint8_t *)m->start, *end = (const uint8_t *)m->end;
+	uintptr_t fs, fe, next, site = (uintptr_t)p;
+	if (fns) {
+		if (sy_functions_find(fns, site, &fs, &fe, &next) < 0 || fs < m->start)
+			return looks_like_syscall(m, p) ? -2 : -1;
+		if (site >= fe) {
+			/* In a gap after a function: code if that function runs
+			 * on into it (glibc ends clone's unwind information just
+			 * before its syscall); decode it with the gap. */
+			if (!sy_code_falls_through((const uint8_t *)fs, fe - fs))
+				return looks_like_syscall(m, p) ? -2 : -1;
+			fe = next && next <= m->end ? next : m->end;
+		}
+		if (fe > m->end)
+			return -2;
+		enum sy_site_verdict v =
+			sy_site_check(p, site - fs, fe - site, site,
+				      SY_CHECK_SINGLE_THREAD | SY_CHECK_FUNCTION, NULL);
+		return v == SY_SITE_NOT_SYSCALL ? -1 : v == SY_SITE_NO_SYNC ? -2 : (int)v;
+	}
+	int boundary = sy_site_is_boundary(p, (size_t)(p - base), (size_t)(end - p));
+	if (boundary <= 0)
+		return boundary == 0 ? -1 : -2;
+	return sy_site_check(p, (size_t)(p - base), (size_t)(end - p), site, SY_CHECK_SINGLE_THREAD,
+			     NULL);
+}
+
 /*
  * Scans one executable region and patches every syscall instruction in it.
  * The region is fresh (just mapped) or the process is starting, so no other
@@ -294,6 +346,11 @@ static void patch_trap(uintptr_t site, enum sy_site_verdict why)
 static void scan_region(const struct mapping *m)
 {
 	const uint8_t *base = (const uint8_t *)m->start, *end = (const uint8_t *)m->end;
+	struct sy_functions table;
+	const struct sy_functions *fns =
+		sy_functions_open(m->start, m->offset, &table) == 0 ? &table : NULL;
+	if (!fns && sy_state.debug)
+		sy_say("code at %#lx: no unwind table, scanning by votes", (unsigned long)m->start);
 	int opened = 0, need_sud = 0;
 	for (const uint8_t *p = base; p + 1 < end; p++) {
 		p = memchr(p, 0x0f, (size_t)(end - 1 - p));
@@ -301,18 +358,20 @@ static void scan_region(const struct mapping *m)
 			break;
 		if (p[1] != 0x05)
 			continue;
-		int boundary = sy_site_is_boundary(p, (size_t)(p - base), (size_t)(end - p));
-		if (boundary == 0)
-			continue;
-		if (boundary < 0) { /* cannot tell: let SUD find it if it is one */
-			if (sy_state.debug)
-				sy_say("bytes 0f 05 at %#lx: instruction boundary unclear", (unsigned long)p);
-			need_sud = 1;
-			continue;
-		}
 		uintptr_t site = (uintptr_t)p;
 		if (site >= sy_state.text_start && site < sy_state.text_end)
 			continue;
+		int v = judge(m, fns, p);
+		if (v == -1)
+			continue;
+		if (v == -2) { /* cannot tell: SUD will catch it if it runs */
+			if (sy_state.debug)
+				sy_say("bytes 0f 05 at %#lx (file offset %#lx of the mapping at %#lx): not known to be code",
+				       (unsigned long)p, (unsigned long)(m->offset + (site - m->start)),
+				       (unsigned long)m->start);
+			need_sud = 1;
+			continue;
+		}
 		if (!opened) {
 			if (open_code(m->start, m->end, m->prot) < 0) {
 				if (sy_state.debug)
@@ -322,17 +381,15 @@ static void scan_region(const struct mapping *m)
 			}
 			opened = 1;
 		}
-		enum sy_site_verdict v = sy_site_check(p, (size_t)(p - base), (size_t)(end - p), site,
-						       1, NULL);
 		if (v == SY_SITE_OK)
 			patch_call(site);
 		else
-			patch_trap(site, v);
+			patch_trap(site, (enum sy_site_verdict)v);
 	}
 	if (opened)
 		close_code(m->start, m->end, m->prot);
 	if (need_sud)
-		sy_sud_require("a region could not be scanned completely");
+		sy_sud_require("bytes that may be syscalls in code that could not be decoded");
 }
 
 static int is_own_text(const struct mapping *m)
@@ -450,7 +507,8 @@ void sy_rewrite_try(uintptr_t site)
 	}
 	const uint8_t *code = (const uint8_t *)site;
 	enum sy_site_verdict v = sy_site_check(code, site - m.start, m.end - site, site,
-						 sy_threads_in_use() <= 1, NULL);
+					       sy_threads_in_use() <= 1 ? SY_CHECK_SINGLE_THREAD : 0,
+					       NULL);
 	if (v != SY_SITE_OK) {
 		reject(site, v);
 		goto out;

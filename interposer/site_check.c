@@ -10,6 +10,10 @@
  *  - the two bytes must sit in one cache line, so one store replaces them
  *    while other threads may run the code (alone, the process may split it).
  * Whatever is refused stays on the trap path, which is exact, only slower.
+ * With SY_CHECK_FUNCTION, `before` and `after` span the whole function (from
+ * the unwind tables): decoding starts at its first byte, and the red zone
+ * may not be used anywhere in it. Otherwise a window around the site is
+ * decoded from the longest run of instructions that ends on it.
  */
 #include <Zydis/Zydis.h>
 #include <string.h>
@@ -18,6 +22,7 @@
 
 #define WINDOW 128
 #define MAX_INSNS 96
+#define MAX_FUNCTION (256 * 1024)
 
 struct scan {
 	int red_zone_rsp;  /* an explicit access below rsp */
@@ -153,6 +158,24 @@ static size_t sync_before(const uint8_t *code, size_t window)
  * points before it converges on the real instruction stream; 1 if every path
  * lands on code[0], 0 if every path steps over it, -1 if they disagree.
  */
+/* Does [start, start+len) decode exactly, its last instruction passing
+ * control on to the byte after it (no ret, jmp, ud2...)? Such code runs on
+ * into what follows, so that is code too. */
+int sy_code_falls_through(const uint8_t *start, size_t len)
+{
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	int last_ends = 1;
+	decoder_init();
+	for (size_t at = 0; at < len;) {
+		if (!decode(start + at, len - at, &insn, ops))
+			return 0;
+		at += insn.length;
+		last_ends = ends_function(&insn);
+	}
+	return !last_ends;
+}
+
 static int vote_boundary(const uint8_t *code, size_t window, size_t after)
 {
 	static const unsigned offsets[] = {0, 1, 2, 3, 5, 7, 11, 13};
@@ -189,8 +212,11 @@ int sy_site_is_boundary(const uint8_t *code, size_t before, size_t after)
 }
 
 enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t after,
-				   uintptr_t address, int single_thread, long *nr_out)
+				   uintptr_t address, unsigned flags, long *nr_out)
 {
+	int single_thread = (flags & SY_CHECK_SINGLE_THREAD) != 0;
+	int exact = (flags & SY_CHECK_FUNCTION) != 0 && before <= MAX_FUNCTION &&
+		    after <= MAX_FUNCTION;
 	ZydisDecodedInstruction insn;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 
@@ -200,10 +226,21 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 		return SY_SITE_STRADDLE;
 	decoder_init();
 
-	size_t window = before < WINDOW ? before : WINDOW;
-	size_t start = sync_before(code, window);
-	if (start == 0)
-		return SY_SITE_NO_SYNC;
+	size_t start;
+	if (exact) {
+		/* decoding from the function's first byte must land on the site */
+		for (start = 0; start < before;) {
+			if (!decode(code - before + start, before - start + after, &insn, ops))
+				return SY_SITE_NO_SYNC;
+			start += insn.length;
+		}
+		if (start != before)
+			return SY_SITE_NOT_SYSCALL;
+	} else {
+		start = sync_before(code, before < WINDOW ? before : WINDOW);
+		if (start == 0)
+			return SY_SITE_NO_SYNC;
+	}
 
 	struct scan s = {0, 0, 0};
 	int have_rax = 0, rax_known = 0, flow_since_rax = 0;
@@ -212,7 +249,10 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 		decode(code - start + at, start - at, &insn, ops);
 		at += insn.length;
 		if (ends_function(&insn)) {
-			memset(&s, 0, sizeof(s));
+			/* the whole function counts when its extent is known; in a
+			 * window, code before a ret or jmp may be another's */
+			if (!exact)
+				memset(&s, 0, sizeof(s));
 			have_rax = 0;
 			continue;
 		}
@@ -230,12 +270,16 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 	if (rax < 0 || rax >= SY_NR_MAX)
 		return SY_SITE_RAX_RANGE;
 
-	size_t limit = after - 2 < WINDOW ? after - 2 : WINDOW;
+	size_t limit = exact || after - 2 < WINDOW ? after - 2 : WINDOW;
 	for (size_t at = 0; at < limit;) {
-		if (!decode(code + 2 + at, limit - at, &insn, ops))
-			break;
+		if (!decode(code + 2 + at, limit - at, &insn, ops)) {
+			if (!exact)
+				break;
+			at++; /* padding or data inside the function's range */
+			continue;
+		}
 		at += insn.length;
-		if (ends_function(&insn))
+		if (ends_function(&insn) && !exact)
 			break;
 		scan_operands(&insn, ops, &s);
 	}

@@ -188,11 +188,24 @@ enum sy_site_verdict {
 	SY_SITE_PROTECTED,      /* the page cannot be made writable */
 	SY_SITE_VERDICTS
 };
+#define SY_CHECK_SINGLE_THREAD 1 /* no other thread runs this code (a fresh mapping) */
+#define SY_CHECK_FUNCTION 2      /* before/after span the site's whole function */
 enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t after,
-				   uintptr_t address, int single_thread, long *nr_out) SY_HIDDEN;
+				   uintptr_t address, unsigned flags, long *nr_out) SY_HIDDEN;
 const char *sy_site_verdict_name(enum sy_site_verdict v) SY_HIDDEN;
 int sy_site_is_boundary(const uint8_t *code, size_t before, size_t after) SY_HIDDEN;
+int sy_code_falls_through(const uint8_t *start, size_t len) SY_HIDDEN;
 extern long sy_sites_refused[SY_SITE_VERDICTS] SY_HIDDEN;
+
+/* functions.c: function extents from the unwind tables (.eh_frame_hdr) */
+struct sy_functions {
+	uintptr_t hdr;
+	const int32_t *table; /* pairs: function start, FDE; both relative to hdr */
+	size_t count;
+};
+int sy_functions_open(uintptr_t map_start, uint64_t file_offset, struct sy_functions *out) SY_HIDDEN;
+int sy_functions_find(const struct sy_functions *f, uintptr_t addr, uintptr_t *start,
+		      uintptr_t *end, uintptr_t *next) SY_HIDDEN;
 
 /* sud.c: the SIGSYS (SUD) and SIGILL (ud2 sites) trap paths */
 int sy_sud_setup(void) SY_HIDDEN;
