@@ -98,6 +98,15 @@ long sy_sys_execve(struct sy_call *c)
 		return sy_raw6(c->nr, c->args[0], c->args[1], c->args[2], c->args[3], c->args[4],
 			       c->args[5]);
 
+	/* The new environment's memory could land where the path or argv
+	 * pointed before being unmapped: check them first, as the kernel would. */
+	int path_arg = c->nr == SYS_execve ? 0 : 1;
+	const char *const *argv = (const char *const *)c->args[path_arg + 1];
+	const char *first;
+	if (sy_copy_in(head, (const void *)c->args[path_arg], 1) < 0 ||
+	    (argv && sy_copy_in(&first, argv, sizeof(first)) < 0))
+		return -EFAULT;
+
 	/* A new environment: the program's entries, the preload fixed, ours added.
 	 * (After a successful exec from a vfork child this mapping stays behind
 	 * in the parent; it is small and only made when the environment lacked

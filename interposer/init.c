@@ -181,8 +181,10 @@ __attribute__((constructor(101))) static void sy_init(void)
 	if (r < 0)
 		sy_die("cannot turn on Syscall User Dispatch: %s (needs Linux 5.11 or later)",
 		       strerror(-r));
-	if (sy_state.mode == SY_MODE_REWRITE)
+	if (sy_state.mode == SY_MODE_REWRITE) {
+		sy_scancache_setup();
 		sy_scan_all();
+	}
 
 	if (sy_state.opts.stats[0] && sy_stats_setup(sy_state.opts.stats) < 0)
 		sy_die("cannot register the stats hook");

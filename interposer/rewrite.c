@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -45,8 +46,10 @@ int sy_rewrite_setup(void)
 struct mapping {
 	uintptr_t start, end;
 	uint64_t offset; /* in the file */
+	uint64_t inode;
 	int prot;
 	int file_backed;
+	int shared;      /* MAP_SHARED: a store would reach the file */
 };
 
 static long parse_hex(const char **s)
@@ -75,6 +78,7 @@ static int parse_maps_line(const char *line, struct mapping *m)
 		return -1;
 	m->prot = (s[0] == 'r' ? PROT_READ : 0) | (s[1] == 'w' ? PROT_WRITE : 0) |
 		  (s[2] == 'x' ? PROT_EXEC : 0);
+	m->shared = s[3] == 's';
 	while (*s && *s != ' ')
 		s++;
 	while (*s == ' ')
@@ -92,6 +96,7 @@ static int parse_maps_line(const char *line, struct mapping *m)
 		inode = inode * 10 + (*s++ - '0');
 	while (*s == ' ')
 		s++;
+	m->inode = (uint64_t)inode;
 	m->file_backed = inode != 0 && *s == '/';
 	return 0;
 }
@@ -109,7 +114,8 @@ static int walk_maps(int (*fn)(const struct mapping *m, const char *name, void *
 	char line[512], name[512] = "";
 	size_t line_len = 0;
 	int have = 0, stop = 0;
-	struct mapping cur = {0, 0, 0, 0, 0};
+	struct mapping cur;
+	memset(&cur, 0, sizeof(cur));
 	long fd = sy_raw4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -129,7 +135,8 @@ static int walk_maps(int (*fn)(const struct mapping *m, const char *name, void *
 			if (parse_maps_line(line, &m) < 0)
 				continue;
 			if (have && m.start == cur.end && m.prot == cur.prot &&
-			    m.file_backed == cur.file_backed) {
+			    m.file_backed == cur.file_backed && m.shared == cur.shared &&
+			    m.inode == cur.inode) {
 				cur.end = m.end;
 				continue;
 			}
@@ -153,24 +160,30 @@ static int walk_maps(int (*fn)(const struct mapping *m, const char *name, void *
 struct find_request {
 	uintptr_t addr;
 	struct mapping *out;
+	char *name; /* NULL, or 256 bytes for the path */
 	int found;
 };
 
 static int find_one(const struct mapping *m, const char *name, void *arg)
 {
-	(void)name;
 	struct find_request *r = arg;
 	if (r->addr >= m->start && r->addr < m->end) {
 		*r->out = *m;
 		r->found = 1;
+		if (r->name) {
+			size_t k = 0;
+			for (; name[k] && k < 255; k++)
+				r->name[k] = name[k];
+			r->name[k] = 0;
+		}
 		return 1;
 	}
 	return 0;
 }
 
-static int find_mapping(uintptr_t addr, struct mapping *out)
+static int find_mapping(uintptr_t addr, struct mapping *out, char *name)
 {
-	struct find_request r = {addr, out, 0};
+	struct find_request r = {addr, out, name, 0};
 	return walk_maps(find_one, &r) == 0 && r.found ? 0 : -1;
 }
 
@@ -338,37 +351,77 @@ static int judge(const struct mapping *m, const struct sy_functions *fns, const 
 			     NULL);
 }
 
-/*
- * Scans one executable region and patches every syscall instruction in it.
- * The region is fresh (just mapped) or the process is starting, so no other
- * thread runs its code yet and a site crossing a cache line may be patched.
- */
-static void scan_region(const struct mapping *m)
+#define MAX_SITES 16384
+
+/* Judges every 0f 05 of the region into entries[]; returns their count. */
+static size_t scan_bytes(const struct mapping *m, struct sy_scan_entry *entries)
 {
 	const uint8_t *base = (const uint8_t *)m->start, *end = (const uint8_t *)m->end;
 	struct sy_functions table;
 	const struct sy_functions *fns =
 		sy_functions_open(m->start, m->offset, &table) == 0 ? &table : NULL;
-	if (!fns && sy_state.debug)
-		sy_say("code at %#lx: no unwind table, scanning by votes", (unsigned long)m->start);
-	int opened = 0, need_sud = 0;
-	for (const uint8_t *p = base; p + 1 < end; p++) {
-		p = memchr(p, 0x0f, (size_t)(end - 1 - p));
+	size_t n = 0;
+	for (const uint8_t *p = base; p + 1 < end && n < MAX_SITES; p++) {
+		p = memmem(p, (size_t)(end - p), "\x0f\x05", 2);
 		if (!p)
 			break;
-		if (p[1] != 0x05)
-			continue;
-		uintptr_t site = (uintptr_t)p;
-		if (site >= sy_state.text_start && site < sy_state.text_end)
-			continue;
 		int v = judge(m, fns, p);
 		if (v == -1)
 			continue;
-		if (v == -2) { /* cannot tell: SUD will catch it if it runs */
+		struct sy_scan_entry *e = &entries[n++];
+		e->offset = (uint32_t)(p - base);
+		e->kind = v == -2 ? SY_SCAN_UNCLEAR : v == SY_SITE_OK ? SY_SCAN_CALL : SY_SCAN_TRAP;
+		e->verdict = v < 0 ? 0 : (uint8_t)v;
+		e->unused = 0;
+	}
+	if (n == MAX_SITES)
+		sy_sud_require("too many syscall instructions in one mapping");
+	return n;
+}
+
+/*
+ * Scans one executable region (or takes what an earlier process found in
+ * the same file) and patches every syscall instruction in it. The region is
+ * fresh (just mapped) or the process is starting, so no other thread runs
+ * its code yet and a site crossing a cache line may be patched.
+ */
+static void scan_region(const struct mapping *m, const char *path)
+{
+	if (m->shared) {
+		sy_sud_require("code mapped shared from a file (patching would change the file)");
+		return;
+	}
+	size_t bytes = MAX_SITES * sizeof(struct sy_scan_entry);
+	long buf = sy_raw6(SYS_mmap, 0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			   -1, 0);
+	if (buf < 0 && buf > -4096) {
+		sy_sud_require("no memory to scan code");
+		return;
+	}
+	struct sy_scan_entry *entries = (struct sy_scan_entry *)buf;
+	uint64_t key[6];
+	int keyed = path && m->file_backed &&
+		    sy_scancache_key(path, m->inode, m->offset, m->end - m->start, key) == 0;
+	long n = keyed ? sy_scancache_load(key, entries, MAX_SITES) : -1;
+	for (long i = 0; i < n; i++) { /* the file must still say what it said */
+		const uint8_t *p = (const uint8_t *)m->start + entries[i].offset;
+		if (entries[i].offset + 2 > m->end - m->start || p[0] != 0x0f || p[1] != 0x05)
+			n = -1;
+	}
+	if (n < 0) {
+		n = (long)scan_bytes(m, entries);
+		if (keyed)
+			sy_scancache_store(key, entries, (size_t)n);
+	}
+
+	int opened = 0, need_sud = 0;
+	for (long i = 0; i < n; i++) {
+		uintptr_t site = m->start + entries[i].offset;
+		if (entries[i].kind == SY_SCAN_UNCLEAR) { /* SUD catches it if it runs */
 			if (sy_state.debug)
-				sy_say("bytes 0f 05 at %#lx (file offset %#lx of the mapping at %#lx): not known to be code",
-				       (unsigned long)p, (unsigned long)(m->offset + (site - m->start)),
-				       (unsigned long)m->start);
+				sy_say("bytes 0f 05 at %#lx (offset %#lx in %s): not known to be code",
+				       (unsigned long)site, (unsigned long)(m->offset + entries[i].offset),
+				       path ? path : "?");
 			need_sud = 1;
 			continue;
 		}
@@ -381,13 +434,14 @@ static void scan_region(const struct mapping *m)
 			}
 			opened = 1;
 		}
-		if (v == SY_SITE_OK)
+		if (entries[i].kind == SY_SCAN_CALL)
 			patch_call(site);
 		else
-			patch_trap(site, (enum sy_site_verdict)v);
+			patch_trap(site, (enum sy_site_verdict)entries[i].verdict);
 	}
 	if (opened)
 		close_code(m->start, m->end, m->prot);
+	sy_raw2(SYS_munmap, buf, bytes);
 	if (need_sud)
 		sy_sud_require("bytes that may be syscalls in code that could not be decoded");
 }
@@ -399,6 +453,7 @@ static int is_own_text(const struct mapping *m)
 
 struct scan_list {
 	struct mapping regions[256];
+	char paths[256][256];
 	int n;
 };
 
@@ -410,8 +465,10 @@ static int collect_executable(const struct mapping *m, const char *name, void *a
 		return 0;
 	if (!m->file_backed && strcmp(name, "[vdso]") != 0)
 		sy_sud_require("anonymous executable memory at start-up");
-	else if (list->n < (int)(sizeof(list->regions) / sizeof(list->regions[0])))
+	else if (list->n < (int)(sizeof(list->regions) / sizeof(list->regions[0]))) {
+		snprintf(list->paths[list->n], sizeof(list->paths[0]), "%s", name);
 		list->regions[list->n++] = *m;
+	}
 	else
 		sy_sud_require("too many executable mappings to scan");
 	return 0;
@@ -428,7 +485,7 @@ void sy_scan_all(void)
 		return;
 	}
 	for (int i = 0; i < list.n; i++)
-		scan_region(&list.regions[i]);
+		scan_region(&list.regions[i], list.paths[i][0] == '/' ? list.paths[i] : NULL);
 }
 
 /*
@@ -465,21 +522,24 @@ void sy_scan_new_mapping(const struct sy_call *c, long result)
 	if (!(prot & PROT_EXEC) || len == 0)
 		return;
 	struct mapping m;
+	char name[256];
 	uintptr_t at = start, end = start + len;
 	while (at < end) {
-		if (find_mapping(at, &m) < 0)
+		if (find_mapping(at, &m, name) < 0)
 			return;
 		if (!m.file_backed || (m.prot & PROT_WRITE)) {
 			sy_sud_require("anonymous or writable executable memory");
 			return;
 		}
 		struct mapping part = m;
-		if (part.start < start)
+		if (part.start < start) {
+			part.offset += start - part.start;
 			part.start = start;
+		}
 		if (part.end > end)
 			part.end = end;
 		if (!is_own_text(&part) && (part.prot & PROT_EXEC))
-			scan_region(&part);
+			scan_region(&part, name[0] == '/' ? name : NULL);
 		at = m.end;
 	}
 }
@@ -496,12 +556,12 @@ void sy_rewrite_try(uintptr_t site)
 	if (__atomic_exchange_n(&rewrite_lock, 1, __ATOMIC_ACQUIRE))
 		return;
 	struct mapping m;
-	if (find_mapping(site, &m) < 0 || !(m.prot & PROT_EXEC) || site + 2 > m.end ||
+	if (find_mapping(site, &m, NULL) < 0 || !(m.prot & PROT_EXEC) || site + 2 > m.end ||
 	    (site >= sy_state.text_start && site < sy_state.text_end)) {
 		reject(site, SY_SITE_NOT_SYSCALL);
 		goto out;
 	}
-	if (!m.file_backed) {
+	if (!m.file_backed || m.shared) { /* JIT code; or a store would reach the file */
 		reject(site, SY_SITE_ANONYMOUS);
 		goto out;
 	}

@@ -152,6 +152,97 @@ static size_t sync_before(const uint8_t *code, size_t window)
 	return 0;
 }
 
+/* Could this instruction touch memory through rsp or rbp, or move rsp?
+ * Only those need their operands decoded for the red-zone scan. */
+static int needs_operands(const ZydisDecodedInstruction *insn)
+{
+	if ((insn->attributes & ZYDIS_ATTRIB_HAS_MODRM) && insn->raw.modrm.mod != 3 &&
+	    (insn->raw.modrm.rm == 4 || insn->raw.modrm.rm == 5))
+		return 1; /* a SIB byte or an rbp/rip base */
+	switch (insn->mnemonic) {
+	case ZYDIS_MNEMONIC_SUB:
+	case ZYDIS_MNEMONIC_ADD:
+	case ZYDIS_MNEMONIC_AND:
+	case ZYDIS_MNEMONIC_LEA:
+		return 1; /* may set up a frame */
+	default:
+		return 0;
+	}
+}
+
+#define RING 16
+
+/*
+ * The whole function [code - before, code + after) is known: decode it from
+ * its first byte, check that the site is one of its instructions, find what
+ * sets rax before it, and look for red-zone use anywhere in it. Operands are
+ * decoded only where they matter, which keeps start-up cheap.
+ */
+static enum sy_site_verdict check_function(const uint8_t *code, size_t before, size_t after,
+					   long *rax_out)
+{
+	ZydisDecoderContext ctx;
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	const uint8_t *fn = code - before, *end = code + after;
+	size_t ring[RING], nring = 0; /* offsets of the last instructions before the site */
+	struct scan s = {0, 0, 0};
+	size_t at = 0;
+	while (at < before) {
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, &ctx, fn + at,
+								 (size_t)(end - fn) - at, &insn)))
+			return SY_SITE_NO_SYNC;
+		if (needs_operands(&insn) &&
+		    ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&decoder, &ctx, &insn, ops,
+							    insn.operand_count)))
+			scan_operands(&insn, ops, &s);
+		ring[nring++ % RING] = at;
+		at += insn.length;
+	}
+	if (at != before)
+		return SY_SITE_NOT_SYSCALL; /* the bytes are inside another instruction */
+
+	/* rax: the last writer among the instructions just before the site */
+	int have_rax = 0, rax_known = 0, flow_since_rax = 0;
+	long rax = -1;
+	size_t first = nring > RING ? nring - RING : 0;
+	for (size_t i = first; i < nring; i++) {
+		size_t off = ring[i % RING];
+		decode(fn + off, before - off, &insn, ops);
+		if (ends_function(&insn)) {
+			have_rax = 0;
+		} else if (writes_rax(&insn, ops)) {
+			have_rax = 1;
+			rax_known = rax_constant(&insn, ops, &rax);
+			flow_since_rax = 0;
+		} else if (is_control_flow(&insn)) {
+			flow_since_rax = 1;
+		}
+	}
+	if (!have_rax || !rax_known || flow_since_rax)
+		return SY_SITE_RAX_VARIABLE;
+	if (rax < 0 || rax >= SY_NR_MAX)
+		return SY_SITE_RAX_RANGE;
+
+	/* the rest of the function, after the site */
+	for (at = before + 2; at < before + after;) {
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, &ctx, fn + at,
+								 (size_t)(end - fn) - at, &insn))) {
+			at++; /* padding or data inside the function's range */
+			continue;
+		}
+		if (needs_operands(&insn) &&
+		    ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&decoder, &ctx, &insn, ops,
+							    insn.operand_count)))
+			scan_operands(&insn, ops, &s);
+		at += insn.length;
+	}
+	if (s.red_zone_rsp || (s.below_rbp && !s.frame_made))
+		return SY_SITE_RED_ZONE;
+	*rax_out = rax;
+	return SY_SITE_OK;
+}
+
 /*
  * Is code[0] the first byte of an instruction? Used by the eager scan, which
  * finds `0f 05` bytes without decoding everything. Decoding from several
@@ -226,21 +317,16 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 		return SY_SITE_STRADDLE;
 	decoder_init();
 
-	size_t start;
 	if (exact) {
-		/* decoding from the function's first byte must land on the site */
-		for (start = 0; start < before;) {
-			if (!decode(code - before + start, before - start + after, &insn, ops))
-				return SY_SITE_NO_SYNC;
-			start += insn.length;
-		}
-		if (start != before)
-			return SY_SITE_NOT_SYSCALL;
-	} else {
-		start = sync_before(code, before < WINDOW ? before : WINDOW);
-		if (start == 0)
-			return SY_SITE_NO_SYNC;
+		long nr = -1;
+		enum sy_site_verdict v = check_function(code, before, after, &nr);
+		if (v == SY_SITE_OK && nr_out)
+			*nr_out = nr;
+		return v;
 	}
+	size_t start = sync_before(code, before < WINDOW ? before : WINDOW);
+	if (start == 0)
+		return SY_SITE_NO_SYNC;
 
 	struct scan s = {0, 0, 0};
 	int have_rax = 0, rax_known = 0, flow_since_rax = 0;
@@ -249,10 +335,8 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 		decode(code - start + at, start - at, &insn, ops);
 		at += insn.length;
 		if (ends_function(&insn)) {
-			/* the whole function counts when its extent is known; in a
-			 * window, code before a ret or jmp may be another's */
-			if (!exact)
-				memset(&s, 0, sizeof(s));
+			/* in a window, code before a ret or jmp may be another's */
+			memset(&s, 0, sizeof(s));
 			have_rax = 0;
 			continue;
 		}
@@ -270,16 +354,12 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 	if (rax < 0 || rax >= SY_NR_MAX)
 		return SY_SITE_RAX_RANGE;
 
-	size_t limit = exact || after - 2 < WINDOW ? after - 2 : WINDOW;
+	size_t limit = after - 2 < WINDOW ? after - 2 : WINDOW;
 	for (size_t at = 0; at < limit;) {
-		if (!decode(code + 2 + at, limit - at, &insn, ops)) {
-			if (!exact)
-				break;
-			at++; /* padding or data inside the function's range */
-			continue;
-		}
+		if (!decode(code + 2 + at, limit - at, &insn, ops))
+			break;
 		at += insn.length;
-		if (ends_function(&insn) && !exact)
+		if (ends_function(&insn))
 			break;
 		scan_operands(&insn, ops, &s);
 	}
@@ -300,7 +380,7 @@ const char *sy_site_verdict_name(enum sy_site_verdict v)
 		[SY_SITE_RAX_VARIABLE] = "rax is not an immediate",
 		[SY_SITE_RAX_RANGE] = "number past the sled",
 		[SY_SITE_RED_ZONE] = "code uses the red zone",
-		[SY_SITE_ANONYMOUS] = "code not backed by a file",
+		[SY_SITE_ANONYMOUS] = "code not backed by a private file mapping",
 		[SY_SITE_PROTECTED] = "page cannot be made writable",
 	};
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";

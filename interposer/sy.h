@@ -207,6 +207,21 @@ int sy_functions_open(uintptr_t map_start, uint64_t file_offset, struct sy_funct
 int sy_functions_find(const struct sy_functions *f, uintptr_t addr, uintptr_t *start,
 		      uintptr_t *end, uintptr_t *next) SY_HIDDEN;
 
+/* scancache.c: scan results kept between processes */
+enum sy_scan_kind { SY_SCAN_CALL, SY_SCAN_TRAP, SY_SCAN_UNCLEAR };
+struct sy_scan_entry {
+	uint32_t offset;  /* in the region */
+	uint8_t kind;     /* enum sy_scan_kind */
+	uint8_t verdict;  /* enum sy_site_verdict, for a trap */
+	uint16_t unused;
+};
+void sy_scancache_setup(void) SY_HIDDEN;
+int sy_scancache_key(const char *path, uint64_t inode, uint64_t offset, uint64_t len,
+		     uint64_t key[6]) SY_HIDDEN;
+long sy_scancache_load(const uint64_t key[6], struct sy_scan_entry *out, size_t max) SY_HIDDEN;
+void sy_scancache_store(const uint64_t key[6], const struct sy_scan_entry *entries,
+			size_t n) SY_HIDDEN;
+
 /* sud.c: the SIGSYS (SUD) and SIGILL (ud2 sites) trap paths */
 int sy_sud_setup(void) SY_HIDDEN;
 int sy_sud_enable_thread(struct sy_thread *t) SY_HIDDEN;
