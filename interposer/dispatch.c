@@ -164,6 +164,7 @@ static int clone3_action(struct sy_thread *t, struct sy_frame *f, struct sy_call
 static int mechanism(struct sy_thread *t, struct sy_frame *f, struct sy_call *c, long *result)
 {
 	long *a = c->args;
+	sy_page0_args_guard(c);
 	switch (c->nr) {
 	case SYS_rt_sigreturn:
 		return SY_ACT_SIGRETURN;

@@ -98,6 +98,23 @@ sy_entry_rewritten:
 	shrx	%r11, %rcx, %rcx	/* rcx = the bit */
 	jrcxz	.Lnot_a_site
 
+	/* An input pointer into page 0 in rdi or rsi? The kernel would read
+	 * the trampoline: page0args.c makes it fail as it should. The tables
+	 * hold 0 for input pointers, so rcx = (reg >> 12) + table is 0 only
+	 * for such a pointer below 4096. */
+	lea	sy_ptr_rdi(%rip), %rcx
+	movzbl	(%rcx, %rax), %r11d
+	mov	$12, %ecx
+	shrx	%rcx, %rdi, %rcx
+	lea	(%rcx, %r11), %rcx
+	jrcxz	2f
+	lea	sy_ptr_rsi(%rip), %rcx
+	movzbl	(%rcx, %rax), %r11d
+	mov	$12, %ecx
+	shrx	%rcx, %rsi, %rcx
+	lea	(%rcx, %r11), %rcx
+	jrcxz	2f
+
 	/* SUD wanted (JIT code appeared) but not on for this thread yet? */
 	movzbl	sy_sud_wanted(%rip), %ecx
 	jrcxz	1f
@@ -111,7 +128,7 @@ sy_entry_rewritten:
 	jmp	.Lcommon
 2:	pushfq
 	xor	%r11d, %r11d
-	jmp	.Lslow			/* sy_dispatch turns SUD on */
+	jmp	.Lslow			/* sy_dispatch guards the pointer, turns SUD on */
 
 /* The fast path: every register but rcx and r11 is still the program's. */
 .Lfast:
@@ -158,7 +175,19 @@ sy_entry_trapped:
 .Lcommon:
 	cmp	$SY_NR_MAX, %rax
 	jae	.Lbig_number
-	lea	sy_nr_table(%rip), %rcx
+	cmpb	$0, sy_page0_mapped(%rip)	/* input pointers into page 0, as above */
+	je	1f
+	cmp	$4096, %rdi
+	jae	2f
+	lea	sy_ptr_rdi(%rip), %rcx
+	cmpb	$0, (%rcx, %rax)
+	je	.Lslow
+2:	cmp	$4096, %rsi
+	jae	1f
+	lea	sy_ptr_rsi(%rip), %rcx
+	cmpb	$0, (%rcx, %rax)
+	je	.Lslow
+1:	lea	sy_nr_table(%rip), %rcx
 	testb	$SY_NR_MECH, (%rcx, %rax)	/* calls the mechanism itself must see */
 	jnz	.Lslow
 	cmpb	$0, %gs:SY_T_DEPTH	/* switchyard's own call: straight through */

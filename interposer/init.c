@@ -112,6 +112,10 @@ static void choose_mode(void)
 		what = "the site bitmap cannot be reserved";
 	}
 	if (r == 0) {
+		r = sy_page0_args_setup();
+		what = "the guard page cannot be reserved";
+	}
+	if (r == 0) {
 		sy_state.mode = SY_MODE_REWRITE;
 		sy_sud_wanted = 0;
 		return;

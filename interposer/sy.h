@@ -197,6 +197,13 @@ int sy_site_is_boundary(const uint8_t *code, size_t before, size_t after) SY_HID
 int sy_code_falls_through(const uint8_t *start, size_t len) SY_HIDDEN;
 extern long sy_sites_refused[SY_SITE_VERDICTS] SY_HIDDEN;
 
+/* page0args.c: input pointers into page 0 fail as without the trampoline */
+extern uint8_t sy_ptr_rdi[SY_NR_MAX] SY_HIDDEN; /* read by entry.S */
+extern uint8_t sy_ptr_rsi[SY_NR_MAX] SY_HIDDEN;
+extern uint8_t sy_page0_mapped SY_HIDDEN;
+int sy_page0_args_setup(void) SY_HIDDEN;
+void sy_page0_args_guard(struct sy_call *c) SY_HIDDEN;
+
 /* functions.c: function extents from the unwind tables (.eh_frame_hdr) */
 struct sy_functions {
 	uintptr_t hdr;
