@@ -51,6 +51,35 @@
 	mov	%rbp, %rsp
 .endm
 
+/* A child's registers around a C call: the ones C may clobber, plus rbx,
+ * rbp and r12 that CALL_WITH_XSTATE uses; r11 (the flags) first. */
+.macro PUSH_CHILD_REGS
+	push	%r11
+	push	%rax
+	push	%rdi
+	push	%rsi
+	push	%rdx
+	push	%r10
+	push	%r8
+	push	%r9
+	push	%rbx
+	push	%rbp
+	push	%r12
+.endm
+
+.macro POP_CHILD_REGS
+	pop	%r12
+	pop	%rbp
+	pop	%rbx
+	pop	%r9
+	pop	%r8
+	pop	%r10
+	pop	%rdx
+	pop	%rsi
+	pop	%rdi
+	pop	%rax
+.endm
+
 /* Loads the program's registers from the frame at rsp (rsp is kept). */
 .macro LOAD_REGS
 	mov	SY_F_RAX(%rsp), %rax
@@ -296,29 +325,10 @@ sy_after_raw_syscall:
  * turned on again here (below the red zone, keeping every register). */
 .Lvfork_child:
 	lea	-128(%rsp), %rsp
-	push	%r11
-	push	%rax
-	push	%rdi
-	push	%rsi
-	push	%rdx
-	push	%r10
-	push	%r8
-	push	%r9
-	push	%rbx
-	push	%rbp
-	push	%r12
+	PUSH_CHILD_REGS
 	mov	%rsp, %rbx
 	CALL_WITH_XSTATE sy_vfork_child
-	pop	%r12
-	pop	%rbp
-	pop	%rbx
-	pop	%r9
-	pop	%r8
-	pop	%r10
-	pop	%rdx
-	pop	%rsi
-	pop	%rdi
-	pop	%rax
+	POP_CHILD_REGS
 	mov	(%rsp), %r11
 	popfq
 	lea	128(%rsp), %rsp
@@ -368,29 +378,10 @@ sy_after_raw_syscall:
 /* The child, on its new stack: (rsp) = clone flags, 8(rsp) = return address;
  * every register is the program's but rax = 0, and r11 = the program's flags. */
 .Lchild:
-	push	%r11
-	push	%rax
-	push	%rdi
-	push	%rsi
-	push	%rdx
-	push	%r10
-	push	%r8
-	push	%r9
-	push	%rbx
-	push	%rbp
-	push	%r12
+	PUSH_CHILD_REGS
 	lea	88(%rsp), %rbx		/* the record: clone flags, return address */
 	CALL_WITH_XSTATE sy_child_start
-	pop	%r12
-	pop	%rbp
-	pop	%rbx
-	pop	%r9
-	pop	%r8
-	pop	%r10
-	pop	%rdx
-	pop	%rsi
-	pop	%rdi
-	pop	%rax
+	POP_CHILD_REGS
 	pop	%r11
 	lea	8(%rsp), %rsp		/* drop the clone flags */
 	push	%r11

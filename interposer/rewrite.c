@@ -187,20 +187,23 @@ static int find_mapping(uintptr_t addr, struct mapping *out, char *name)
 	return walk_maps(find_one, &r) == 0 && r.found ? 0 : -1;
 }
 
-/* Sites already found unfit, so a trap there does not decode them again. */
-#define REJECTED_SLOTS 4096
-#define REJECTED_PROBES 8
-static uintptr_t rejected[REJECTED_SLOTS];
+/* A set of site addresses: open addressing, lock-free, never shrinks.
+ * Readers may run in signal handlers; adding uses compare-and-swap. */
+struct site_set {
+	uintptr_t *slots;
+	size_t size; /* a power of two */
+	size_t probes;
+};
 
-static size_t rejected_slot(uintptr_t site, int probe)
+static size_t site_slot(const struct site_set *set, uintptr_t site, size_t probe)
 {
-	return (size_t)(((site * 0x9e3779b97f4a7c15UL) >> 52) + (unsigned)probe) % REJECTED_SLOTS;
+	return ((size_t)((site * 0x9e3779b97f4a7c15UL) >> 40) + probe) & (set->size - 1);
 }
 
-static int is_rejected(uintptr_t site)
+static int site_set_has(const struct site_set *set, uintptr_t site)
 {
-	for (int i = 0; i < REJECTED_PROBES; i++) {
-		uintptr_t v = __atomic_load_n(&rejected[rejected_slot(site, i)], __ATOMIC_RELAXED);
+	for (size_t i = 0; i < set->probes; i++) {
+		uintptr_t v = __atomic_load_n(&set->slots[site_slot(set, site, i)], __ATOMIC_ACQUIRE);
 		if (v == site)
 			return 1;
 		if (v == 0)
@@ -208,6 +211,28 @@ static int is_rejected(uintptr_t site)
 	}
 	return 0;
 }
+
+static int site_set_add(struct site_set *set, uintptr_t site)
+{
+	for (size_t i = 0; i < set->probes; i++) {
+		uintptr_t expected = 0;
+		uintptr_t *slot = &set->slots[site_slot(set, site, i)];
+		if (__atomic_compare_exchange_n(slot, &expected, site, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE) ||
+		    expected == site)
+			return 0;
+	}
+	return -1; /* full along this probe sequence */
+}
+
+/* Sites already found unfit, so a trap there does not decode them again
+ * (when the set is full they are decoded again: slower, not wrong). */
+static uintptr_t rejected_slots[4096];
+static struct site_set rejected = {rejected_slots, 4096, 8};
+
+/* The sites turned into ud2, for the SIGILL handler. */
+static uintptr_t trap_slots[16384];
+static struct site_set trap_sites = {trap_slots, 16384, 16384};
 
 /* Called with rewrite_lock held. */
 static void reject(uintptr_t site, enum sy_site_verdict why)
@@ -216,52 +241,17 @@ static void reject(uintptr_t site, enum sy_site_verdict why)
 	if (sy_state.debug)
 		sy_say("site %#lx stays on the trap path: %s", (unsigned long)site,
 		       sy_site_verdict_name(why));
-	for (int i = 0; i < REJECTED_PROBES; i++) {
-		uintptr_t *slot = &rejected[rejected_slot(site, i)];
-		if (*slot == 0) {
-			__atomic_store_n(slot, site, __ATOMIC_RELAXED);
-			return;
-		}
-	}
+	site_set_add(&rejected, site);
+}
+
+int sy_is_trap_site(uintptr_t site)
+{
+	return site_set_has(&trap_sites, site);
 }
 
 static void mark_site(uintptr_t end)
 {
 	__atomic_fetch_or(&sy_site_bitmap[end / 8], (uint8_t)(1u << (end % 8)), __ATOMIC_SEQ_CST);
-}
-
-/* The sites turned into ud2: open addressing, never removed. */
-#define TRAP_SLOTS 16384
-static uintptr_t trap_sites[TRAP_SLOTS];
-
-static size_t trap_slot(uintptr_t site, size_t probe)
-{
-	return (size_t)(((site * 0x9e3779b97f4a7c15UL) >> 50) + probe) % TRAP_SLOTS;
-}
-
-int sy_is_trap_site(uintptr_t site)
-{
-	for (size_t i = 0; i < TRAP_SLOTS; i++) {
-		uintptr_t v = __atomic_load_n(&trap_sites[trap_slot(site, i)], __ATOMIC_ACQUIRE);
-		if (v == site)
-			return 1;
-		if (v == 0)
-			return 0;
-	}
-	return 0;
-}
-
-static int add_trap_site(uintptr_t site)
-{
-	for (size_t i = 0; i < TRAP_SLOTS / 2; i++) {
-		uintptr_t expected = 0;
-		uintptr_t *slot = &trap_sites[trap_slot(site, i)];
-		if (__atomic_compare_exchange_n(slot, &expected, site, 0, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE) ||
-		    expected == site)
-			return 0;
-	}
-	return -1;
 }
 
 /* Makes [start, end) writable as well, or fails. */
@@ -293,7 +283,7 @@ static void patch_call(uintptr_t site)
 
 static void patch_trap(uintptr_t site, enum sy_site_verdict why)
 {
-	if (add_trap_site(site) < 0) {
+	if (site_set_add(&trap_sites, site) < 0) {
 		sy_sud_require("too many sites to trap with ud2");
 		return;
 	}
@@ -551,7 +541,7 @@ void sy_scan_new_mapping(const struct sy_call *c, long result)
  */
 void sy_rewrite_try(uintptr_t site)
 {
-	if (sy_state.mode != SY_MODE_REWRITE || !sy_site_bitmap || is_rejected(site))
+	if (sy_state.mode != SY_MODE_REWRITE || !sy_site_bitmap || site_set_has(&rejected, site))
 		return;
 	if (__atomic_exchange_n(&rewrite_lock, 1, __ATOMIC_ACQUIRE))
 		return;

@@ -152,6 +152,35 @@ static size_t sync_before(const uint8_t *code, size_t window)
 	return 0;
 }
 
+/* What sets rax on the straight path to the site. */
+struct rax_track {
+	int have, known, flow_since;
+	long value;
+};
+
+static void track_rax(struct rax_track *t, const ZydisDecodedInstruction *insn,
+		      const ZydisDecodedOperand *ops)
+{
+	if (ends_function(insn)) {
+		t->have = 0;
+	} else if (writes_rax(insn, ops)) {
+		t->have = 1;
+		t->known = rax_constant(insn, ops, &t->value);
+		t->flow_since = 0;
+	} else if (is_control_flow(insn)) {
+		t->flow_since = 1;
+	}
+}
+
+static enum sy_site_verdict rax_verdict(const struct rax_track *t)
+{
+	if (!t->have || !t->known || t->flow_since)
+		return SY_SITE_RAX_VARIABLE;
+	if (t->value < 0 || t->value >= SY_NR_MAX)
+		return SY_SITE_RAX_RANGE;
+	return SY_SITE_OK;
+}
+
 /* Could this instruction touch memory through rsp or rbp, or move rsp?
  * Only those need their operands decoded for the red-zone scan. */
 static int needs_operands(const ZydisDecodedInstruction *insn)
@@ -203,26 +232,16 @@ static enum sy_site_verdict check_function(const uint8_t *code, size_t before, s
 		return SY_SITE_NOT_SYSCALL; /* the bytes are inside another instruction */
 
 	/* rax: the last writer among the instructions just before the site */
-	int have_rax = 0, rax_known = 0, flow_since_rax = 0;
-	long rax = -1;
+	struct rax_track rax = {0, 0, 0, -1};
 	size_t first = nring > RING ? nring - RING : 0;
 	for (size_t i = first; i < nring; i++) {
 		size_t off = ring[i % RING];
 		decode(fn + off, before - off, &insn, ops);
-		if (ends_function(&insn)) {
-			have_rax = 0;
-		} else if (writes_rax(&insn, ops)) {
-			have_rax = 1;
-			rax_known = rax_constant(&insn, ops, &rax);
-			flow_since_rax = 0;
-		} else if (is_control_flow(&insn)) {
-			flow_since_rax = 1;
-		}
+		track_rax(&rax, &insn, ops);
 	}
-	if (!have_rax || !rax_known || flow_since_rax)
-		return SY_SITE_RAX_VARIABLE;
-	if (rax < 0 || rax >= SY_NR_MAX)
-		return SY_SITE_RAX_RANGE;
+	enum sy_site_verdict v = rax_verdict(&rax);
+	if (v != SY_SITE_OK)
+		return v;
 
 	/* the rest of the function, after the site */
 	for (at = before + 2; at < before + after;) {
@@ -239,7 +258,7 @@ static enum sy_site_verdict check_function(const uint8_t *code, size_t before, s
 	}
 	if (s.red_zone_rsp || (s.below_rbp && !s.frame_made))
 		return SY_SITE_RED_ZONE;
-	*rax_out = rax;
+	*rax_out = rax.value;
 	return SY_SITE_OK;
 }
 
@@ -329,30 +348,19 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 		return SY_SITE_NO_SYNC;
 
 	struct scan s = {0, 0, 0};
-	int have_rax = 0, rax_known = 0, flow_since_rax = 0;
-	long rax = -1;
+	struct rax_track rax = {0, 0, 0, -1};
 	for (size_t at = 0; at < start;) {
 		decode(code - start + at, start - at, &insn, ops);
 		at += insn.length;
-		if (ends_function(&insn)) {
-			/* in a window, code before a ret or jmp may be another's */
-			memset(&s, 0, sizeof(s));
-			have_rax = 0;
-			continue;
-		}
-		scan_operands(&insn, ops, &s);
-		if (writes_rax(&insn, ops)) {
-			have_rax = 1;
-			rax_known = rax_constant(&insn, ops, &rax);
-			flow_since_rax = 0;
-		} else if (is_control_flow(&insn)) {
-			flow_since_rax = 1;
-		}
+		track_rax(&rax, &insn, ops);
+		if (ends_function(&insn))
+			memset(&s, 0, sizeof(s)); /* in a window, code before may be another's */
+		else
+			scan_operands(&insn, ops, &s);
 	}
-	if (!have_rax || !rax_known || flow_since_rax)
-		return SY_SITE_RAX_VARIABLE;
-	if (rax < 0 || rax >= SY_NR_MAX)
-		return SY_SITE_RAX_RANGE;
+	enum sy_site_verdict v = rax_verdict(&rax);
+	if (v != SY_SITE_OK)
+		return v;
 
 	size_t limit = after - 2 < WINDOW ? after - 2 : WINDOW;
 	for (size_t at = 0; at < limit;) {
@@ -366,7 +374,7 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 	if (s.red_zone_rsp || (s.below_rbp && !s.frame_made))
 		return SY_SITE_RED_ZONE;
 	if (nr_out)
-		*nr_out = rax;
+		*nr_out = rax.value;
 	return SY_SITE_OK;
 }
 

@@ -34,7 +34,9 @@ extern "C" {
  * calls with larger (or negative) numbers reach hooks whose `interest` is NULL. */
 #define SY_NR_LIMIT 512
 
-/* One system call as the program made it. */
+/* One system call as the program made it. The arguments are the registers
+ * as they were: an int argument's upper 32 bits are whatever the program
+ * left there (the kernel ignores them), so cast to int before use. */
 struct sy_call {
 	long nr;          /* rax: the system call number */
 	long args[6];     /* rdi, rsi, rdx, r10, r8, r9 */
@@ -62,9 +64,11 @@ struct sy_hook {
 
 	/* After the call, with its result (a value or -errno); may change it.
 	 * Not called for calls that do not return to the caller: a successful
-	 * execve/execveat, exit, exit_group, rt_sigreturn. For vfork and for
-	 * clone/clone3 that start the child on a new stack it is called in the
-	 * parent only; the child reports through thread_start. Optional. */
+	 * execve/execveat, exit, exit_group, rt_sigreturn; nor for vfork (and a
+	 * clone sharing memory without a new stack), where nothing may be kept
+	 * on the stack the child borrows. For clone/clone3 that start the child
+	 * on a new stack it is called in the parent only; the child reports
+	 * through thread_start. Optional. */
 	void (*leave)(void *ctx, const struct sy_call *call, long *result);
 
 	/* In a new thread or a child started on a new stack, before it runs any
