@@ -26,8 +26,8 @@
 
 struct scan {
 	int red_zone_rsp;  /* an explicit access below rsp */
-	int below_rbp;     /* an explicit access below rbp... */
-	int frame_made;    /* ...which is fine once rsp was moved down */
+	long below_rbp;    /* the deepest explicit access below rbp... */
+	long frame;        /* ...fine if rsp was moved at least that far below it */
 };
 
 static ZydisDecoder decoder;
@@ -86,15 +86,26 @@ static void scan_operands(const ZydisDecodedInstruction *insn, const ZydisDecode
 			long disp = op->mem.disp.has_displacement ? (long)op->mem.disp.value : 0;
 			if (op->mem.base == ZYDIS_REGISTER_RSP && disp < 0)
 				s->red_zone_rsp = 1;
-			if (op->mem.base == ZYDIS_REGISTER_RBP && disp < 0)
-				s->below_rbp = 1;
+			if (op->mem.base == ZYDIS_REGISTER_RBP && -disp > s->below_rbp)
+				s->below_rbp = -disp;
 			if (op->mem.index == ZYDIS_REGISTER_RSP)
 				s->red_zone_rsp = 1;
-		} else if (op->type == ZYDIS_OPERAND_TYPE_REGISTER &&
-			   op->reg.value == ZYDIS_REGISTER_RSP &&
-			   (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) {
-			s->frame_made = 1;
 		}
+	}
+	/* a frame below rbp: sub $n,%rsp / add $-n,%rsp / lea -n(%rbp),%rsp */
+	if (insn->operand_count_visible == 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ops[0].reg.value == ZYDIS_REGISTER_RSP) {
+		long n = 0;
+		if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && insn->mnemonic == ZYDIS_MNEMONIC_SUB)
+			n = (long)ops[1].imm.value.s;
+		else if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+			 insn->mnemonic == ZYDIS_MNEMONIC_ADD)
+			n = -(long)ops[1].imm.value.s;
+		else if (insn->mnemonic == ZYDIS_MNEMONIC_LEA &&
+			 ops[1].mem.base == ZYDIS_REGISTER_RBP && ops[1].mem.disp.has_displacement)
+			n = -(long)ops[1].mem.disp.value;
+		if (n > s->frame)
+			s->frame = n;
 	}
 }
 
@@ -185,6 +196,9 @@ static enum sy_site_verdict rax_verdict(const struct rax_track *t)
  * Only those need their operands decoded for the red-zone scan. */
 static int needs_operands(const ZydisDecodedInstruction *insn)
 {
+	if (insn->meta.category == ZYDIS_CATEGORY_COND_BR ||
+	    insn->meta.category == ZYDIS_CATEGORY_UNCOND_BR)
+		return 1; /* its target, for branches into the path to the site */
 	if ((insn->attributes & ZYDIS_ATTRIB_HAS_MODRM) && insn->raw.modrm.mod != 3 &&
 	    (insn->raw.modrm.rm == 4 || insn->raw.modrm.rm == 5))
 		return 1; /* a SIB byte or an rbp/rip base */
@@ -207,57 +221,112 @@ static int needs_operands(const ZydisDecodedInstruction *insn)
  * sets rax before it, and look for red-zone use anywhere in it. Operands are
  * decoded only where they matter, which keeps start-up cheap.
  */
+/* The function's direct branch targets, as offsets from its start. */
+struct targets {
+	size_t off[512];
+	size_t n;
+	int overflow;
+};
+
+static void note_target(struct targets *t, const ZydisDecodedInstruction *insn,
+			const ZydisDecodedOperand *ops, size_t end_off)
+{
+	if ((insn->meta.category != ZYDIS_CATEGORY_COND_BR &&
+	     insn->meta.category != ZYDIS_CATEGORY_UNCOND_BR) ||
+	    ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !ops[0].imm.is_relative)
+		return;
+	if (t->n == sizeof(t->off) / sizeof(t->off[0])) {
+		t->overflow = 1;
+		return;
+	}
+	t->off[t->n++] = end_off + (size_t)ops[0].imm.value.s;
+}
+
+/* A branch landing after the instruction that set rax (or on the site
+ * itself: a retry loop) reaches the site with some other rax. */
+static int branch_into(const struct targets *t, size_t writer, size_t site)
+{
+	if (t->overflow)
+		return 1;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->off[i] > writer && t->off[i] <= site)
+			return 1;
+	return 0;
+}
+
+/* Decodes one instruction of the function at `at`; scans it if needed. */
+static int step(const uint8_t *fn, size_t at, size_t len, ZydisDecodedInstruction *insn,
+		ZydisDecodedOperand *ops, struct scan *s, struct targets *t)
+{
+	ZydisDecoderContext ctx;
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, &ctx, fn + at, len - at, insn)))
+		return 0;
+	if (needs_operands(insn) &&
+	    ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&decoder, &ctx, insn, ops, insn->operand_count))) {
+		scan_operands(insn, ops, s);
+		note_target(t, insn, ops, at + insn->length);
+	}
+	return 1;
+}
+
+/*
+ * The whole function [code - before, code + after) is known: decode it from
+ * its first byte, check that the site is one of its instructions, find what
+ * sets rax before it (with no branch into the path between), and look for
+ * red-zone use anywhere in it. Operands are decoded only where they matter,
+ * which keeps start-up cheap.
+ */
 static enum sy_site_verdict check_function(const uint8_t *code, size_t before, size_t after,
 					   long *rax_out)
 {
-	ZydisDecoderContext ctx;
 	ZydisDecodedInstruction insn;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-	const uint8_t *fn = code - before, *end = code + after;
+	const uint8_t *fn = code - before;
+	size_t len = before + after;
 	size_t ring[RING], nring = 0; /* offsets of the last instructions before the site */
 	struct scan s = {0, 0, 0};
+	static __thread struct targets t;
+	t.n = 0;
+	t.overflow = 0;
 	size_t at = 0;
 	while (at < before) {
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, &ctx, fn + at,
-								 (size_t)(end - fn) - at, &insn)))
+		if (!step(fn, at, len, &insn, ops, &s, &t))
 			return SY_SITE_NO_SYNC;
-		if (needs_operands(&insn) &&
-		    ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&decoder, &ctx, &insn, ops,
-							    insn.operand_count)))
-			scan_operands(&insn, ops, &s);
 		ring[nring++ % RING] = at;
 		at += insn.length;
 	}
 	if (at != before)
 		return SY_SITE_NOT_SYSCALL; /* the bytes are inside another instruction */
 
+	/* the rest of the function, after the site */
+	for (at = before + 2; at < len;) {
+		if (step(fn, at, len, &insn, ops, &s, &t))
+			at += insn.length;
+		else
+			at++; /* padding or data inside the function's range */
+	}
+	if (s.red_zone_rsp || s.below_rbp > s.frame)
+		return SY_SITE_RED_ZONE;
+
 	/* rax: the last writer among the instructions just before the site */
 	struct rax_track rax = {0, 0, 0, -1};
+	size_t writer = 0;
 	size_t first = nring > RING ? nring - RING : 0;
 	for (size_t i = first; i < nring; i++) {
 		size_t off = ring[i % RING];
-		decode(fn + off, before - off, &insn, ops);
+		decode(fn + off, len - off, &insn, ops);
+		int had = rax.have && !rax.flow_since;
 		track_rax(&rax, &insn, ops);
+		if (rax.have && !had)
+			writer = off;
+		else if (rax.have && writes_rax(&insn, ops))
+			writer = off;
 	}
 	enum sy_site_verdict v = rax_verdict(&rax);
 	if (v != SY_SITE_OK)
 		return v;
-
-	/* the rest of the function, after the site */
-	for (at = before + 2; at < before + after;) {
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, &ctx, fn + at,
-								 (size_t)(end - fn) - at, &insn))) {
-			at++; /* padding or data inside the function's range */
-			continue;
-		}
-		if (needs_operands(&insn) &&
-		    ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&decoder, &ctx, &insn, ops,
-							    insn.operand_count)))
-			scan_operands(&insn, ops, &s);
-		at += insn.length;
-	}
-	if (s.red_zone_rsp || (s.below_rbp && !s.frame_made))
-		return SY_SITE_RED_ZONE;
+	if (branch_into(&t, writer, before))
+		return SY_SITE_RAX_VARIABLE;
 	*rax_out = rax.value;
 	return SY_SITE_OK;
 }
@@ -349,8 +418,15 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 
 	struct scan s = {0, 0, 0};
 	struct rax_track rax = {0, 0, 0, -1};
+	static __thread struct targets t;
+	t.n = 0;
+	t.overflow = 0;
+	size_t writer = 0; /* offsets from the window's start */
 	for (size_t at = 0; at < start;) {
 		decode(code - start + at, start - at, &insn, ops);
+		note_target(&t, &insn, ops, at + insn.length);
+		if (writes_rax(&insn, ops))
+			writer = at;
 		at += insn.length;
 		track_rax(&rax, &insn, ops);
 		if (ends_function(&insn))
@@ -366,13 +442,16 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 	for (size_t at = 0; at < limit;) {
 		if (!decode(code + 2 + at, limit - at, &insn, ops))
 			break;
+		note_target(&t, &insn, ops, start + 2 + at + insn.length);
 		at += insn.length;
 		if (ends_function(&insn))
 			break;
 		scan_operands(&insn, ops, &s);
 	}
-	if (s.red_zone_rsp || (s.below_rbp && !s.frame_made))
+	if (s.red_zone_rsp || s.below_rbp > s.frame)
 		return SY_SITE_RED_ZONE;
+	if (branch_into(&t, writer, start))
+		return SY_SITE_RAX_VARIABLE;
 	if (nr_out)
 		*nr_out = rax.value;
 	return SY_SITE_OK;

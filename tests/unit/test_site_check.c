@@ -9,9 +9,6 @@
  *
  * Window mode: flags without SY_CHECK_FUNCTION (the lazy path after a trap).
  * Function mode: SY_CHECK_FUNCTION, the snippet is the whole function.
- *
- * Cases marked "known bug" state the verdict that looks right; they are
- * skipped unless SY_UNIT_KNOWN_BUGS is set in the environment.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,12 +119,6 @@ static void check_at(const uint8_t *bytes, size_t len, size_t site, uintptr_t ad
 		CHECK(bytes, site, SINGLE, want, nr);         \
 		CHECK(bytes, site, SINGLE | FUNCTION, want, nr); \
 	} while (0)
-
-static void known_bug(void)
-{
-	if (!getenv("SY_UNIT_KNOWN_BUGS"))
-		skip();
-}
 
 /* ---- rax: an immediate set just before, below the sled's end ---- */
 
@@ -689,7 +680,7 @@ static void test_verdict_names(void **state)
 	assert_non_null(sy_site_verdict_name((enum sy_site_verdict)-1));
 }
 
-/* ---- known bugs: verdicts that look wrong (skipped unless SY_UNIT_KNOWN_BUGS) ---- */
+/* ---- frames too small for their locals, branches into the path to the site ---- */
 
 /*
  * gcc -O0 on a leaf function with 256 bytes of locals: rsp is lowered by
@@ -697,10 +688,9 @@ static void test_verdict_names(void **state)
  * red zone; a pointer to them is even the syscall's argument. Any `sub` of
  * rsp counts as a frame, whatever its size against the rbp displacements.
  */
-static void test_known_bug_small_frame(void **state)
+static void test_small_frame(void **state)
 {
 	(void)state;
-	known_bug();
 	static const uint8_t leaf[] = {
 		0x55,                                     /* 0: push %rbp */
 		0x48, 0x89, 0xe5,                         /* 1: mov %rsp,%rbp */
@@ -724,10 +714,9 @@ static void test_known_bug_small_frame(void **state)
 }
 
 /* A branch lands between the mov and the syscall: on that path rax is rdi. */
-static void test_known_bug_branch_over_mov(void **state)
+static void test_branch_over_mov(void **state)
 {
 	(void)state;
-	known_bug();
 	static const uint8_t skip_mov[] = {
 		0x48, 0x89, 0xf8,             /* 0: mov %rdi,%rax */
 		0x85, 0xf6,                   /* 3: test %esi,%esi */
@@ -740,10 +729,9 @@ static void test_known_bug_branch_over_mov(void **state)
 }
 
 /* A retry loop back onto the syscall: the second time rax is -EINTR. */
-static void test_known_bug_branch_back(void **state)
+static void test_branch_back(void **state)
 {
 	(void)state;
-	known_bug();
 	static const uint8_t retry[] = {
 		0xb8, 0x27, 0x00, 0x00, 0x00, /* 0: mov $39,%eax */
 		0x0f, 0x05,                   /* 5: syscall */
@@ -770,9 +758,9 @@ int main(void)
 		cmocka_unit_test(test_boundary),
 		cmocka_unit_test(test_falls_through),
 		cmocka_unit_test(test_verdict_names),
-		cmocka_unit_test(test_known_bug_small_frame),
-		cmocka_unit_test(test_known_bug_branch_over_mov),
-		cmocka_unit_test(test_known_bug_branch_back),
+		cmocka_unit_test(test_small_frame),
+		cmocka_unit_test(test_branch_over_mov),
+		cmocka_unit_test(test_branch_back),
 	};
 	return cmocka_run_group_tests_name("site_check", tests, group_setup, group_teardown);
 }
