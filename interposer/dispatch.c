@@ -325,11 +325,3 @@ void sy_vfork_child(void)
 	t->vfork_ret = ret;
 	sy_leave_own(t);
 }
-
-/* A call through a small function pointer reached page 0. */
-void sy_bad_call(uint64_t ret)
-{
-	(void)ret;
-	for (;;)
-		sy_raise_fault(SIGSEGV, SEGV_MAPERR, (void *)0);
-}

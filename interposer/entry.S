@@ -111,6 +111,8 @@
 sy_entry_rewritten:
 	lea	-120(%rsp), %rsp	/* rsp = U-128: past the red zone */
 	pushq	120(%rsp)		/* U-136: return address, kept below the red zone */
+	mov	%rcx, -8(%rsp)		/* U-144, U-152: rcx and r11, for a call that */
+	mov	%r11, -16(%rsp)		/* turns out not to come from a site */
 
 	/* A call through a null or small function pointer also lands here: only
 	 * the end of a site switchyard rewrote is a syscall. Bit `ret` of the
@@ -389,12 +391,64 @@ sy_after_raw_syscall:
 	mov	(%rsp), %rcx
 	ret				/* rsp = the stack the program asked for */
 
-/* Not a site: behave as the kernel does for a jump to an unmapped page. */
+/*
+ * Not a site: a call through a null or small function pointer. badcall.c
+ * makes the kernel deliver SIGSEGV as if page 0 were not mapped, from the
+ * program's registers (rcx and r11 from where the entry spilled them) and
+ * its extended state in the kernel's signal-frame format (standard xsave).
+ * rsp = U-136, nothing changed the flags.
+ */
 .Lbad_call:
-	mov	(%rsp), %rdi
-	and	$-16, %rsp
+	mov	-8(%rsp), %rcx
+	mov	-16(%rsp), %r11
+	pushfq				/* U-144 */
+	sub	$SY_F_SCRATCH_SIZE, %rsp
+	push	%r15
+	push	%r14
+	push	%r13
+	push	%r12
+	push	%rbp
+	push	%rbx
+	push	%r9
+	push	%r8
+	push	%r10
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%rax
+	mov	%rcx, SY_F_SCRATCH(%rsp)
+	mov	%r11, SY_F_SCRATCH + 8(%rsp)
+	mov	%rsp, %rbx
+	mov	sy_xsave_size(%rip), %eax
+	add	$64, %rax		/* and room for the frame's end marker */
+	sub	%rax, %rsp
+	and	$-64, %rsp
+	movq	$0, 512(%rsp)
+	movq	$0, 520(%rsp)
+	movq	$0, 528(%rsp)
+	movq	$0, 536(%rsp)
+	movq	$0, 544(%rsp)
+	movq	$0, 552(%rsp)
+	movq	$0, 560(%rsp)
+	movq	$0, 568(%rsp)
+	mov	$-1, %eax
+	mov	$-1, %edx
+	xsave64	(%rsp)
+	mov	%rbx, %rdi
+	mov	%rsp, %rsi
 	call	sy_bad_call
 	ud2
+
+/* void sy_sigreturn_to(void *uc): rt_sigreturn from a frame built in memory. */
+	.globl	sy_sigreturn_to
+	.hidden	sy_sigreturn_to
+	.type	sy_sigreturn_to, @function
+sy_sigreturn_to:
+	mov	%rdi, %rsp
+	mov	$15, %eax
+	syscall
+	ud2
+	.size	sy_sigreturn_to, . - sy_sigreturn_to
 
 /* long sy_raw6(nr, a1, a2, a3, a4, a5, a6): the one way switchyard's C code
  * reaches the kernel; also exported as sy_syscall for hook libraries. */

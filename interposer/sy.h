@@ -98,6 +98,9 @@ struct sy_frame {
 			int entered;          /* hooks whose enter ran */
 			long saved_arg;       /* program's rsi/rdi while a clone is adjusted */
 		};
+		struct {
+			long rcx, r11;        /* of a call that is not a site (badcall.c) */
+		} bad;
 		char scratch[SY_F_SCRATCH_SIZE];
 	};
 	uint64_t flags;               /* the program's rflags */
@@ -242,7 +245,8 @@ int sy_dispatch(struct sy_frame *f) SY_HIDDEN;
 void sy_dispatch_leave(struct sy_frame *f) SY_HIDDEN;
 void sy_child_start(const long *record) SY_HIDDEN;
 void sy_vfork_child(void) SY_HIDDEN;
-void sy_bad_call(uint64_t ret) SY_HIDDEN;
+void sy_bad_call(struct sy_frame *f, void *xsave) SY_HIDDEN;
+void sy_sigreturn_to(void *uc) SY_HIDDEN __attribute__((noreturn));
 void sy_mech_interest(long nr) SY_HIDDEN;
 
 /* signals.c */
