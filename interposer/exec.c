@@ -23,26 +23,6 @@ void sy_exec_remember(const char *entry)
 		settings[nsettings++] = entry;
 }
 
-/* Reads up to n-1 bytes of a string in program memory; 0 on a bad pointer. */
-static size_t peek(const char *user, char *buf, size_t n)
-{
-	size_t got = 0;
-	while (got + 1 < n) {
-		/* one byte at a time across page ends, whole chunks otherwise */
-		size_t chunk = 4096 - ((uintptr_t)(user + got) % 4096);
-		if (chunk > n - 1 - got)
-			chunk = n - 1 - got;
-		if (sy_copy_in(buf + got, user + got, chunk) < 0)
-			break;
-		size_t len = strnlen(buf + got, chunk);
-		got += len;
-		if (len < chunk)
-			break;
-	}
-	buf[got] = 0;
-	return got;
-}
-
 static int preload_has_lib(const char *value)
 {
 	size_t len = strlen(sy_state.lib_path);
@@ -75,7 +55,7 @@ long sy_sys_execve(struct sy_call *c)
 				return -EFAULT;
 			if (!e)
 				break;
-			peek(e, head, sizeof(head));
+			sy_copy_string_in(head, e, sizeof(head));
 			if (strncmp(head, PRELOAD, strlen(PRELOAD)) == 0)
 				preload_at = n;
 			for (int i = 0; i < nsettings; i++)
@@ -88,7 +68,7 @@ long sy_sys_execve(struct sy_call *c)
 	if (preload_at >= 0) {
 		const char *e;
 		sy_copy_in(&e, &envp[preload_at], sizeof(e));
-		peek(e, old_preload, sizeof(old_preload));
+		sy_copy_string_in(old_preload, e, sizeof(old_preload));
 	}
 	int need_preload = preload_at < 0 || !preload_has_lib(old_preload + strlen(PRELOAD));
 	int missing = 0;

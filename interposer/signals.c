@@ -69,6 +69,32 @@ int sy_copy_in(void *dst, const void *user_src, size_t n)
 	return r == (long)n ? 0 : -EFAULT;
 }
 
+/* Up to n-1 bytes of a NUL-terminated string in program memory, read a
+ * page at a time (a string may end just before an unmapped page); returns
+ * its length, or -1 if not even its first byte can be read. */
+long sy_copy_string_in(char *dst, const char *user_src, size_t n)
+{
+	size_t got = 0;
+	while (got + 1 < n) {
+		size_t chunk = 4096 - ((uintptr_t)(user_src + got) % 4096);
+		if (chunk > n - 1 - got)
+			chunk = n - 1 - got;
+		if (sy_copy_in(dst + got, user_src + got, chunk) < 0) {
+			if (got == 0) {
+				dst[0] = 0;
+				return -1;
+			}
+			break;
+		}
+		size_t len = strnlen(dst + got, chunk);
+		got += len;
+		if (len < chunk)
+			break;
+	}
+	dst[got] = 0;
+	return (long)got;
+}
+
 int sy_copy_out(void *user_dst, const void *src, size_t n)
 {
 	struct iovec local = {(void *)src, n}, remote = {user_dst, n};

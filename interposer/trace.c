@@ -49,19 +49,17 @@ static size_t put_call(char *buf, size_t size, const struct sy_call *c)
 		const char *sep = i ? ", " : "";
 		if (paths & (1u << i)) {
 			char s[96];
-			if (c->args[i] && sy_copy_in(s, (const void *)c->args[i], 1) == 0) {
-				size_t got = 0;
-				while (got + 1 < sizeof(s) &&
-				       sy_copy_in(s + got, (const char *)c->args[i] + got, 1) == 0 &&
-				       s[got])
-					got++;
-				s[got] = 0;
+			long got = c->args[i] ? sy_copy_string_in(s, (const char *)c->args[i], sizeof(s))
+					      : -1;
+			if (got >= 0) {
 				at = sy_put(buf, size, at, "%s\"%s\"%s", sep, s,
-					 got + 1 == sizeof(s) ? "..." : "");
+					 got + 1 == (long)sizeof(s) ? "..." : "");
 				continue;
 			}
 		}
 		long v = c->args[i];
+		if ((unsigned long)v >> 32 == 0 && (int)v < 0 && (int)v > -4096)
+			v = (int)v; /* an int argument such as AT_FDCWD: upper half zero */
 		at = (v > -4096 && v < 65536) ? sy_put(buf, size, at, "%s%ld", sep, v)
 					     : sy_put(buf, size, at, "%s%#lx", sep, (unsigned long)v);
 	}
