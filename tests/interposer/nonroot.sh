@@ -10,7 +10,7 @@
 set -u
 # ctest leaks its log file as fd 3 into tests; the programs expect 0-2 only.
 exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
-launcher=$1 lib=$2 hello=$3 exhaustive=$4 hook=$5 abi=$6
+launcher=$1 lib=$2 hello=$3 exhaustive=$4 hook=$5 abi=$6 sources=
 here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "nonroot: SKIP: $*"; exit 77; }
 failures=0
@@ -27,19 +27,36 @@ else
 	as_user() { "$@"; }
 	who="uid $(id -u)"
 fi
-for f in "$launcher" "$hello" "$exhaustive" "$abi"; do
-	as_user test -x "$f" 2> /dev/null || skip "$who cannot execute $f (build dir not readable by it)"
-done
-for f in "$lib" "$hook"; do
-	as_user test -r "$f" 2> /dev/null || skip "$who cannot read $f (build dir not readable by it)"
-done
 min=$(cat /proc/sys/vm/mmap_min_addr)
 [ "$min" -gt 0 ] || skip "vm.mmap_min_addr is 0: page 0 can be mapped, there is no fallback to test"
-echo "nonroot: running as $who, vm.mmap_min_addr = $min"
 
 tmp=$(mktemp -d /tmp/sy-nonroot.XXXXXX)
 chmod 1777 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
+
+# A build dir the user cannot read (a checkout under /root, say): run copies.
+# The launcher finds the library as ../lib next to itself, so keep that shape.
+if ! as_user test -r "$lib" 2> /dev/null || ! as_user test -x "$launcher" 2> /dev/null; then
+	mkdir -p "$tmp/copy/bin" "$tmp/copy/lib" "$tmp/copy/tests"
+	cp "$launcher" "$tmp/copy/bin/" && cp "$lib" "$tmp/copy/lib/" &&
+		cp "$hello" "$exhaustive" "$abi" "$hook" "$tmp/copy/tests/" || skip "cannot copy the build"
+	chmod -R a+rX "$tmp/copy"
+	launcher=$tmp/copy/bin/$(basename "$launcher") lib=$tmp/copy/lib/$(basename "$lib")
+	hello=$tmp/copy/tests/$(basename "$hello") exhaustive=$tmp/copy/tests/$(basename "$exhaustive")
+	abi=$tmp/copy/tests/$(basename "$abi") hook=$tmp/copy/tests/$(basename "$hook")
+	# the sources that load files from the build dir cannot run from a copy
+	sources="main-libc-syscall main-inline-site jit jit-recompiled jit-memfd-double-map
+		pthread pthread-in-pthread clone-thread clone3-thread fork-child fork-from-thread
+		vfork-child signal-handler-raise signal-handler-timer"
+	echo "nonroot: the build dir is not readable by $who: running copies (fewer exhaustive sources)"
+fi
+for f in "$launcher" "$hello" "$exhaustive" "$abi"; do
+	as_user test -x "$f" 2> /dev/null || skip "$who cannot execute $f"
+done
+for f in "$lib" "$hook"; do
+	as_user test -r "$f" 2> /dev/null || skip "$who cannot read $f"
+done
+echo "nonroot: running as $who, vm.mmap_min_addr = $min"
 
 # run NAME CMD...: as the user, output into $tmp/NAME.{out,err}, status in $rc
 run() {
@@ -105,7 +122,8 @@ check_ran sud-preload; check_silent sud-preload; check_stats_sud sud-preload
 done_case sud-preload
 
 # The fallback is complete: every source of syscalls caught, ABI kept.
-run exhaustive "$launcher" run --hook "$hook" -- "$exhaustive" caught
+# shellcheck disable=SC2086 # one word per source
+run exhaustive "$launcher" run --hook "$hook" -- "$exhaustive" caught ${sources:-}
 [ "$rc" -eq 0 ] || bad exhaustive "exit $rc: $(grep -v ' caught$' "$tmp/exhaustive.out" | head -20)"
 # (each program it starts is a new process that may say the same line again)
 done_case exhaustive
