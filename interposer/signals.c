@@ -1,9 +1,9 @@
 /*
  * Signals, as the mechanism needs them:
- *  - SIGSYS (Syscall User Dispatch) and SIGILL (sites turned into ud2)
+ *  - SIGSYS (Syscall User Dispatch) and SIGTRAP (sites turned into int3)
  *    belong to switchyard. The program's own action for them is kept here,
  *    reported back by rt_sigaction, and a signal that is not switchyard's
- *    trap (kill, seccomp, a real illegal instruction) is delivered to it.
+ *    trap (kill, seccomp, the program's own int3) is delivered to it.
  *  - The kernel must never block them (a trap while blocked kills the
  *    process), so they are removed from every mask handed to the kernel; the
  *    program's wish to block them is kept per thread and reported back.
@@ -25,7 +25,7 @@
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1 /* si_code of a seccomp SECCOMP_RET_TRAP */
 #endif
-#define OWNED_BITS (BIT(SIGSYS) | BIT(SIGILL))
+#define OWNED_BITS (BIT(SIGSYS) | BIT(SIGTRAP))
 
 struct kernel_sigaction {
 	void *handler;
@@ -46,7 +46,7 @@ static struct kernel_sigaction program_owned[2] = {{.handler = SIG_DFL}, {.handl
 
 static int owned_index(long sig)
 {
-	return sig == SIGSYS ? 0 : sig == SIGILL ? 1 : -1;
+	return sig == SIGSYS ? 0 : sig == SIGTRAP ? 1 : -1;
 }
 static int lock;
 
@@ -188,7 +188,7 @@ static void deliver_pending(struct sy_thread *t)
 {
 	long pid = sy_raw0(SYS_getpid), tid = sy_raw0(SYS_gettid);
 	for (int i = 0; i < 2; i++) {
-		int sig = i == 0 ? SIGSYS : SIGILL;
+		int sig = i == 0 ? SIGSYS : SIGTRAP;
 		if (!(t->owned_pending & BIT(sig)) || (t->owned_blocked & BIT(sig)))
 			continue;
 		t->owned_pending &= ~BIT(sig);

@@ -50,7 +50,7 @@ void sy_stats_reset(void)
 	memset(counts, 0, sizeof(counts));
 	other_numbers = 0;
 	sy_sud_traps = 0;
-	sy_ill_traps = 0;
+	sy_site_traps = 0;
 }
 
 void sy_stats_write(void)
@@ -77,7 +77,7 @@ void sy_stats_write(void)
 	at = sy_put(buf, size, at, "  \"sites_rewritten\": %ld,\n", sy_sites_rewritten);
 	at = sy_put(buf, size, at, "  \"sites_trapped\": %ld,\n", sy_sites_trapped);
 	at = sy_put(buf, size, at, "  \"sud_traps\": %ld,\n", sy_sud_traps);
-	at = sy_put(buf, size, at, "  \"ud2_traps\": %ld,\n", sy_ill_traps);
+	at = sy_put(buf, size, at, "  \"site_traps\": %ld,\n", sy_site_traps);
 	at = sy_put(buf, size, at, "  \"sud_on\": %s,\n", sy_sud_wanted ? "true" : "false");
 	at = sy_put(buf, size, at, "  \"other_numbers\": %ld,\n", other_numbers);
 	at = sy_put(buf, size, at, "  \"sites_refused\": {");

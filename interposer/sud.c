@@ -1,7 +1,7 @@
 /*
  * The trap paths. Syscall User Dispatch turns a `syscall` outside sy_text
  * into SIGSYS while the thread's selector says BLOCK; a site that may not be
- * rewritten to a call is turned into `ud2` and arrives as SIGILL. Either
+ * rewritten to a call is turned into `int3` and arrives as SIGTRAP. Either
  * handler does as little as possible: (for SUD) it tries to rewrite the
  * site, then it sends the program into the entry stub as if the site had
  * called it, with every register as the program left it. One path (entry.S,
@@ -31,7 +31,7 @@
 #endif
 
 long sy_sud_traps;
-long sy_ill_traps;
+long sy_site_traps;
 uint8_t sy_sud_wanted;
 
 struct kernel_sigaction {
@@ -72,16 +72,16 @@ static void on_sigsys(int sig, siginfo_t *info, void *ucv)
 	redirect(uc, ret, info->si_syscall);
 }
 
-static void on_sigill(int sig, siginfo_t *info, void *ucv)
+static void on_sigtrap(int sig, siginfo_t *info, void *ucv)
 {
 	ucontext_t *uc = ucv;
-	uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-	if (info->si_code != ILL_ILLOPN || !sy_is_trap_site(rip)) {
-		sy_signal_foreign(sig, info, uc);
+	uintptr_t site = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] - 1; /* after the int3 */
+	if (info->si_code != SI_KERNEL || !sy_is_trap_site(site)) {
+		sy_signal_foreign(sig, info, uc); /* the program's or a debugger's */
 		return;
 	}
-	__atomic_fetch_add(&sy_ill_traps, 1, __ATOMIC_RELAXED);
-	redirect(uc, rip + 2, (long)uc->uc_mcontext.gregs[REG_RAX]);
+	__atomic_fetch_add(&sy_site_traps, 1, __ATOMIC_RELAXED);
+	redirect(uc, site + 2, (long)uc->uc_mcontext.gregs[REG_RAX]);
 }
 
 static int install(int sig, void (*handler)(int, siginfo_t *, void *))
@@ -101,7 +101,7 @@ static int install(int sig, void (*handler)(int, siginfo_t *, void *))
 int sy_sud_setup(void)
 {
 	int r = install(SIGSYS, on_sigsys);
-	return r < 0 ? r : install(SIGILL, on_sigill);
+	return r < 0 ? r : install(SIGTRAP, on_sigtrap);
 }
 
 int sy_sud_enable_thread(struct sy_thread *t)

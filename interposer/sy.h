@@ -75,7 +75,7 @@ struct sy_thread {
 	uint64_t trap_ret[SY_TRAP_DEPTH];
 	struct sy_thread *next;   /* all areas ever made, for reuse */
 	uint64_t call_ret;        /* return address of the call sy_dispatch serves */
-	uint64_t owned_blocked;   /* owned signals (SIGSYS, SIGILL) the program believes blocked */
+	uint64_t owned_blocked;   /* owned signals (SIGSYS, SIGTRAP) the program believes blocked */
 	uint64_t owned_pending;   /* ...that arrived meanwhile, with their siginfo */
 	siginfo_t owned_info[2];
 	uint8_t clone3_args[256]; /* the adjusted copy of a clone3 argument block */
@@ -232,12 +232,12 @@ long sy_scancache_load(const uint64_t key[6], struct sy_scan_entry *out, size_t 
 void sy_scancache_store(const uint64_t key[6], const struct sy_scan_entry *entries,
 			size_t n) SY_HIDDEN;
 
-/* sud.c: the SIGSYS (SUD) and SIGILL (ud2 sites) trap paths */
+/* sud.c: the SIGSYS (SUD) and SIGTRAP (int3 sites) trap paths */
 int sy_sud_setup(void) SY_HIDDEN;
 int sy_sud_enable_thread(struct sy_thread *t) SY_HIDDEN;
 void sy_sud_require(const char *why) SY_HIDDEN;
 extern long sy_sud_traps SY_HIDDEN;
-extern long sy_ill_traps SY_HIDDEN;
+extern long sy_site_traps SY_HIDDEN;
 extern uint8_t sy_sud_wanted SY_HIDDEN; /* read by entry.S */
 
 /* dispatch.c: the slow path */

@@ -13,8 +13,8 @@
  * Usage: sy_test_abi [--rewritten=yes|no|any] [--iterations=N] [--hard]
  *   --rewritten=yes  the rbx-kind sites must have been rewritten to
  *                    `call *%rax` and the rsp-kind ones must still trap
- *                    (`syscall`, or `ud2` which switchyard serves from
- *                    SIGILL) (default mode as root); no: every site is still
+ *                    (`syscall`, or `int3` which switchyard serves from
+ *                    SIGTRAP) (default mode as root); no: every site is still
  *                    `syscall` (native, sud); any (default): only that no
  *                    site using the red zone through rsp became a call.
  *   --hard           run only the harder red-zone sites (far from the site,
@@ -209,10 +209,10 @@ static int is_syscall(const unsigned char *p)
 }
 
 /* A site switchyard keeps on a trap path: still `syscall` (Syscall User
- * Dispatch) or turned into `ud2` (0f 0b, caught as SIGILL). */
+ * Dispatch) or turned into `int3` (cc 90, caught as SIGTRAP). */
 static int is_trapping(const unsigned char *p)
 {
-	return is_syscall(p) || (p[0] == 0x0f && p[1] == 0x0b);
+	return is_syscall(p) || (p[0] == 0xcc && p[1] == 0x90);
 }
 
 /* Compares one call; reports the first difference. Returns 0 if equal. */
@@ -340,7 +340,7 @@ static int check_rewrites(const char *ctx, const struct site *sites, int nsites)
 		const struct site *st = &sites[s];
 		const char *now = is_syscall(st->site)	  ? "syscall"
 				  : is_rewritten(st->site) ? "call *%rax"
-				  : is_trapping(st->site)  ? "ud2"
+				  : is_trapping(st->site)  ? "int3"
 							   : "something else";
 		int ok = 1;
 		if (!is_trapping(st->site) && !is_rewritten(st->site))

@@ -1242,6 +1242,14 @@ __asm__(".text\n"
 	"	ud2\n"
 	"sy_odd_after_ud2:\n"
 	"	ret\n"
+	".globl sy_odd_real_int3\n"
+	".globl sy_odd_after_int3\n"
+	".type sy_odd_real_int3, @function\n"
+	".p2align 4\n"
+	"sy_odd_real_int3:\n"
+	"	int3\n"
+	"sy_odd_after_int3:\n"
+	"	ret\n"
 	".globl sy_odd_movabs\n"
 	".type sy_odd_movabs, @function\n"
 	".p2align 4\n"
@@ -1266,6 +1274,8 @@ __asm__(".text\n"
 long sy_odd_rz_getppid(void);
 void sy_odd_real_ud2(void);
 extern const unsigned char sy_odd_after_ud2[];
+void sy_odd_real_int3(void);
+extern const unsigned char sy_odd_after_int3[];
 long sy_odd_movabs(void);
 long sy_odd_straddle(void);
 extern const unsigned char sy_odd_text_data[];
@@ -1327,6 +1337,89 @@ static int t_sigill_own_handler(void)
 	       ill_count, ill_code, (unsigned long)ill_addr, (unsigned long)ill_rip, ILL_ILLOPN,
 	       (void *)sy_odd_real_ud2, (void *)sy_odd_real_ud2);
 	return bad;
+}
+
+/* ---- SIGTRAP: the program's own int3, beside switchyard's trap sites ---- */
+
+static volatile int trap_count, trap_code;
+static volatile uintptr_t trap_rip;
+static void sigtrap_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	(void)sig;
+	trap_count++;
+	trap_code = si->si_code;
+	trap_rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+}
+
+static int t_sigtrap_default_kills(void)
+{
+	sy_odd_real_int3();
+	note("int3 returned");
+	return 1;
+}
+
+/* A program's own SIGTRAP handler sees its own int3 exactly as the kernel
+ * reports it (SI_KERNEL, rip after the int3), and not the calls switchyard
+ * serves through int3 sites (the red-zone site below is one in rewrite mode). */
+static int t_sigtrap_own_handler(void)
+{
+	int bad = 0;
+	set_action(SIGTRAP, sigtrap_handler, 0);
+	trap_count = 0;
+	for (int i = 0; i < 10; i++)
+		EXPECT(sy_odd_rz_getppid() == native_ppid, "red-zone getppid gave a wrong result");
+	EXPECT(trap_count == 0, "the program's SIGTRAP handler ran %d times for system calls",
+	       trap_count);
+	sy_odd_real_int3();
+	EXPECT(trap_count == 1 && trap_code == SI_KERNEL && trap_rip == (uintptr_t)sy_odd_after_int3,
+	       "own int3: handler ran %d times, si_code %d rip %#lx; kernel: once, SI_KERNEL (%d), %p",
+	       trap_count, trap_code, (unsigned long)trap_rip, SI_KERNEL, (void *)sy_odd_after_int3);
+	return bad;
+}
+
+static int t_sigtrap_user(void)
+{
+	int bad = 0;
+	set_action(SIGTRAP, sigtrap_handler, 0);
+	trap_count = 0;
+	kill(getpid(), SIGTRAP);
+	EXPECT(trap_count == 1 && trap_code == SI_USER,
+	       "kill(SIGTRAP): handler ran %d times, si_code %d; kernel: once, SI_USER", trap_count,
+	       trap_code);
+	struct sigaction o;
+	sigaction(SIGTRAP, NULL, &o);
+	EXPECT(o.sa_sigaction == sigtrap_handler && (o.sa_flags & SA_SIGINFO),
+	       "SIGTRAP reads back handler %p flags %#x", (void *)o.sa_sigaction, o.sa_flags);
+	return bad;
+}
+
+/* SIGTRAP blocked by the program: switchyard's int3 sites still work and
+ * the mask reads back blocked; the program's own int3 then kills it, as the
+ * kernel does for a trap it may not deliver. */
+static int t_sigtrap_blocked_sites_work(void)
+{
+	int bad = 0;
+	sigset_t set, cur;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTRAP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (int i = 0; i < 10; i++)
+		EXPECT(sy_odd_rz_getppid() == native_ppid, "red-zone getppid wrong with SIGTRAP blocked");
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	EXPECT(sigismember(&cur, SIGTRAP) == 1, "SIGTRAP no longer reads back blocked");
+	return bad;
+}
+
+static int t_sigtrap_blocked_own_int3_kills(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTRAP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sy_odd_real_int3();
+	note("int3 with SIGTRAP blocked returned");
+	return 1;
 }
 
 static volatile int ill_user_count, ill_user_code;
@@ -1464,6 +1557,11 @@ static const struct check checks[] = {
 	{"execve-fails", t_execve_fails, 0, 0},
 	{"syscall-bytes-that-are-not-code", t_syscall_bytes_not_code, 0, 0},
 	{"sigill-own-ud2-default-kills", t_sigill_default_kills, SIGILL, 0},
+	{"sigtrap-own-int3-default-kills", t_sigtrap_default_kills, SIGTRAP, 0},
+	{"sigtrap-own-handler", t_sigtrap_own_handler, 0, 0},
+	{"sigtrap-kill-and-readback", t_sigtrap_user, 0, 0},
+	{"sigtrap-blocked-sites-work", t_sigtrap_blocked_sites_work, 0, 0},
+	{"sigtrap-blocked-own-int3-kills", t_sigtrap_blocked_own_int3_kills, SIGTRAP, 0},
 	{"sigill-own-handler", t_sigill_own_handler, 0, 0},
 	{"sigill-kill", t_sigill_user, 0, 0},
 	{"sigill-disposition-readback", t_sigill_readback, 0, 0},
