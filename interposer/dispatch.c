@@ -270,8 +270,11 @@ int sy_dispatch(struct sy_frame *f)
 				answered = 1;
 		}
 	}
-	if (!answered)
-		action = mechanism(t, f, c, &result);
+	if (!answered) {
+		/* on a copy: `leave` sees the call as the hooks left it */
+		struct sy_call k = *c;
+		action = mechanism(t, f, &k, &result);
+	}
 	if (action == SY_ACT_RETURN) {
 		run_leave(f, &result);
 		f->rax = result;
