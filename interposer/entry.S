@@ -19,14 +19,27 @@
 
 	.section sy_text, "ax", @progbits
 
-/* Calls \fn(%rbx) with the extended state saved on the stack below rsp.
- * The C function's int result ends up in %r12d; rbp keeps rsp meanwhile. */
-.macro CALL_WITH_XSTATE fn
-	mov	%rsp, %rbp
-	mov	sy_xsave_size(%rip), %eax
-	sub	%rax, %rsp
-	and	$-64, %rsp
-	/* xrstor faults on a header that was not zero before xsave wrote it */
+/* The program's registers as a struct sy_frame below the return address
+ * and flags (rsp must point at the flags). */
+.macro PUSH_FRAME
+	sub	$SY_F_SCRATCH_SIZE, %rsp
+	push	%r15
+	push	%r14
+	push	%r13
+	push	%r12
+	push	%rbp
+	push	%rbx
+	push	%r9
+	push	%r8
+	push	%r10
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%rax
+.endm
+
+/* xrstor faults on an xsave header that was not zero before xsave wrote it. */
+.macro ZERO_XSAVE_HEADER
 	movq	$0, 512(%rsp)
 	movq	$0, 520(%rsp)
 	movq	$0, 528(%rsp)
@@ -35,6 +48,16 @@
 	movq	$0, 552(%rsp)
 	movq	$0, 560(%rsp)
 	movq	$0, 568(%rsp)
+.endm
+
+/* Calls \fn(%rbx) with the extended state saved on the stack below rsp.
+ * The C function's int result ends up in %r12d; rbp keeps rsp meanwhile. */
+.macro CALL_WITH_XSTATE fn
+	mov	%rsp, %rbp
+	mov	sy_xsave_size(%rip), %eax
+	sub	%rax, %rsp
+	and	$-64, %rsp
+	ZERO_XSAVE_HEADER
 	mov	$-1, %eax
 	mov	$-1, %edx
 	cmpb	$0, sy_use_xsavec(%rip)
@@ -250,20 +273,7 @@ sy_after_raw_syscall:
 
 /* The slow path: a struct sy_frame on the stack, C with the state saved. */
 .Lslow:
-	sub	$SY_F_SCRATCH_SIZE, %rsp
-	push	%r15
-	push	%r14
-	push	%r13
-	push	%r12
-	push	%rbp
-	push	%rbx
-	push	%r9
-	push	%r8
-	push	%r10
-	push	%rdx
-	push	%rsi
-	push	%rdi
-	push	%rax
+	PUSH_FRAME
 	movl	%r11d, SY_F_TRAPPED(%rsp)
 	mov	%rsp, %rbx
 	cld				/* C expects DF clear; popfq restores it */
@@ -402,20 +412,7 @@ sy_after_raw_syscall:
 	mov	-8(%rsp), %rcx
 	mov	-16(%rsp), %r11
 	pushfq				/* U-144 */
-	sub	$SY_F_SCRATCH_SIZE, %rsp
-	push	%r15
-	push	%r14
-	push	%r13
-	push	%r12
-	push	%rbp
-	push	%rbx
-	push	%r9
-	push	%r8
-	push	%r10
-	push	%rdx
-	push	%rsi
-	push	%rdi
-	push	%rax
+	PUSH_FRAME
 	mov	%rcx, SY_F_SCRATCH(%rsp)
 	mov	%r11, SY_F_SCRATCH + 8(%rsp)
 	mov	%rsp, %rbx
@@ -423,14 +420,7 @@ sy_after_raw_syscall:
 	add	$64, %rax		/* and room for the frame's end marker */
 	sub	%rax, %rsp
 	and	$-64, %rsp
-	movq	$0, 512(%rsp)
-	movq	$0, 520(%rsp)
-	movq	$0, 528(%rsp)
-	movq	$0, 536(%rsp)
-	movq	$0, 544(%rsp)
-	movq	$0, 552(%rsp)
-	movq	$0, 560(%rsp)
-	movq	$0, 568(%rsp)
+	ZERO_XSAVE_HEADER
 	mov	$-1, %eax
 	mov	$-1, %edx
 	xsave64	(%rsp)
