@@ -7,6 +7,7 @@
  */
 #include <cpuid.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -97,14 +98,63 @@ static long read_min_addr(void)
 	return strtol(buf, NULL, 10);
 }
 
+/*
+ * Runtimes whose compiled code reads through null references and relies on
+ * the fault (the JVM's and .NET's implicit null checks, Go's nil checks):
+ * with the trampoline in page 0 such a read would return its bytes, so for
+ * them the exact mechanism is sud. Found by the libraries loaded at start
+ * and, for Go, by the Go note in the program.
+ */
+static int note_is_go(const ElfW(Phdr) *ph, uintptr_t base)
+{
+	const uint8_t *p = (const uint8_t *)(base + ph->p_vaddr), *end = p + ph->p_memsz;
+	while (p + sizeof(ElfW(Nhdr)) <= end) {
+		const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+		const char *name = (const char *)(n + 1);
+		if (n->n_namesz == 3 && memcmp(name, "Go", 3) == 0)
+			return 1;
+		p += sizeof(*n) + ((n->n_namesz + 3) & ~3u) + ((n->n_descsz + 3) & ~3u);
+	}
+	return 0;
+}
+
+static int needs_null_faults(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	static const char *const runtimes[] = {"libjli.so", "libjvm.so", "libcoreclr.so",
+					       "libmonosgen-2.0.so"};
+	const char **why = arg;
+	const char *slash = strrchr(info->dlpi_name, '/');
+	const char *file = slash ? slash + 1 : info->dlpi_name;
+	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+		if (strncmp(file, runtimes[i], strlen(runtimes[i])) == 0) {
+			*why = runtimes[i];
+			return 1;
+		}
+	if (info->dlpi_name[0] == 0) /* the program itself */
+		for (int i = 0; i < info->dlpi_phnum; i++)
+			if (info->dlpi_phdr[i].p_type == PT_NOTE &&
+			    note_is_go(&info->dlpi_phdr[i], info->dlpi_addr)) {
+				*why = "a Go program";
+				return 1;
+			}
+	return 0;
+}
+
 /* Page 0 and the site bitmap, or the reason they cannot be had. */
 static void choose_mode(void)
 {
 	const struct sy_options *o = &sy_state.opts;
+	const char *runtime = NULL;
 	sy_state.mode = SY_MODE_SUD;
 	sy_sud_wanted = 1;
 	if (o->mode == SY_MODE_SUD)
 		return;
+	if (o->mode == SY_MODE_AUTO && dl_iterate_phdr(needs_null_faults, &runtime)) {
+		if (sy_state.debug)
+			sy_say("sud mode: %s relies on faults when it reads page 0", runtime);
+		return;
+	}
 	int r = sy_trampoline_setup();
 	const char *what = "page 0 cannot be mapped";
 	if (r == 0) {
