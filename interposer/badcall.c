@@ -41,24 +41,59 @@ struct kernel_sigaction {
 static int reg_value(const struct sy_frame *f, uint64_t user_rsp, ZydisRegister r, uint64_t *v)
 {
 	switch (ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r)) {
-	case ZYDIS_REGISTER_RAX: *v = (uint64_t)f->rax; return 0;
-	case ZYDIS_REGISTER_RCX: *v = (uint64_t)f->bad.rcx; return 0;
-	case ZYDIS_REGISTER_RDX: *v = (uint64_t)f->rdx; return 0;
-	case ZYDIS_REGISTER_RBX: *v = (uint64_t)f->rbx; return 0;
-	case ZYDIS_REGISTER_RSP: *v = user_rsp; return 0;
-	case ZYDIS_REGISTER_RBP: *v = (uint64_t)f->rbp; return 0;
-	case ZYDIS_REGISTER_RSI: *v = (uint64_t)f->rsi; return 0;
-	case ZYDIS_REGISTER_RDI: *v = (uint64_t)f->rdi; return 0;
-	case ZYDIS_REGISTER_R8: *v = (uint64_t)f->r8; return 0;
-	case ZYDIS_REGISTER_R9: *v = (uint64_t)f->r9; return 0;
-	case ZYDIS_REGISTER_R10: *v = (uint64_t)f->r10; return 0;
-	case ZYDIS_REGISTER_R11: *v = (uint64_t)f->bad.r11; return 0;
-	case ZYDIS_REGISTER_R12: *v = (uint64_t)f->r12; return 0;
-	case ZYDIS_REGISTER_R13: *v = (uint64_t)f->r13; return 0;
-	case ZYDIS_REGISTER_R14: *v = (uint64_t)f->r14; return 0;
-	case ZYDIS_REGISTER_R15: *v = (uint64_t)f->r15; return 0;
-	case ZYDIS_REGISTER_NONE: *v = 0; return 0;
-	default: return -1;
+	case ZYDIS_REGISTER_RAX:
+		*v = (uint64_t)f->rax;
+		return 0;
+	case ZYDIS_REGISTER_RCX:
+		*v = (uint64_t)f->bad.rcx;
+		return 0;
+	case ZYDIS_REGISTER_RDX:
+		*v = (uint64_t)f->rdx;
+		return 0;
+	case ZYDIS_REGISTER_RBX:
+		*v = (uint64_t)f->rbx;
+		return 0;
+	case ZYDIS_REGISTER_RSP:
+		*v = user_rsp;
+		return 0;
+	case ZYDIS_REGISTER_RBP:
+		*v = (uint64_t)f->rbp;
+		return 0;
+	case ZYDIS_REGISTER_RSI:
+		*v = (uint64_t)f->rsi;
+		return 0;
+	case ZYDIS_REGISTER_RDI:
+		*v = (uint64_t)f->rdi;
+		return 0;
+	case ZYDIS_REGISTER_R8:
+		*v = (uint64_t)f->r8;
+		return 0;
+	case ZYDIS_REGISTER_R9:
+		*v = (uint64_t)f->r9;
+		return 0;
+	case ZYDIS_REGISTER_R10:
+		*v = (uint64_t)f->r10;
+		return 0;
+	case ZYDIS_REGISTER_R11:
+		*v = (uint64_t)f->bad.r11;
+		return 0;
+	case ZYDIS_REGISTER_R12:
+		*v = (uint64_t)f->r12;
+		return 0;
+	case ZYDIS_REGISTER_R13:
+		*v = (uint64_t)f->r13;
+		return 0;
+	case ZYDIS_REGISTER_R14:
+		*v = (uint64_t)f->r14;
+		return 0;
+	case ZYDIS_REGISTER_R15:
+		*v = (uint64_t)f->r15;
+		return 0;
+	case ZYDIS_REGISTER_NONE:
+		*v = 0;
+		return 0;
+	default:
+		return -1;
 	}
 }
 
@@ -86,7 +121,8 @@ static uint64_t call_target(const struct sy_frame *f, uint64_t user_rsp)
 		} else if (op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op->imm.is_relative) {
 			target = ret + (uint64_t)op->imm.value.s;
 		} else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY &&
-			   op->mem.segment != ZYDIS_REGISTER_FS && op->mem.segment != ZYDIS_REGISTER_GS) {
+			   op->mem.segment != ZYDIS_REGISTER_FS &&
+			   op->mem.segment != ZYDIS_REGISTER_GS) {
 			if (op->mem.base == ZYDIS_REGISTER_RIP)
 				base = ret;
 			else if (reg_value(f, user_rsp, op->mem.base, &base) < 0)

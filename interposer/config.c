@@ -39,9 +39,9 @@ static const char *error_text(int errnum, char *buf, size_t len)
 /* ---- modes ------------------------------------------------------------ */
 
 static const char *const mode_names[] = {
-	[SY_MODE_AUTO] = "auto",
-	[SY_MODE_REWRITE] = "rewrite",
-	[SY_MODE_SUD] = "sud",
+    [SY_MODE_AUTO] = "auto",
+    [SY_MODE_REWRITE] = "rewrite",
+    [SY_MODE_SUD] = "sud",
 };
 
 SY_HIDDEN int sy_mode_parse(const char *name, enum sy_mode *mode)
@@ -66,8 +66,8 @@ SY_HIDDEN const char *sy_mode_name(enum sy_mode mode)
 
 /* Makes path absolute against base_dir (NULL: the current directory), so
  * that a later chdir of the program does not move the file. */
-static int path_make_absolute(const char *path, const char *base_dir, char *out,
-			      size_t outlen, char *err, size_t errlen)
+static int path_make_absolute(const char *path, const char *base_dir, char *out, size_t outlen,
+			      char *err, size_t errlen)
 {
 	char cwd[PATH_MAX];
 	char ebuf[128];
@@ -78,8 +78,9 @@ static int path_make_absolute(const char *path, const char *base_dir, char *out,
 	} else {
 		if (!base_dir) {
 			if (!getcwd(cwd, sizeof(cwd))) {
-				snprintf(err, errlen, "cannot make '%s' absolute: current directory: %s",
-					 path, error_text(errno, ebuf, sizeof(ebuf)));
+				snprintf(err, errlen,
+					 "cannot make '%s' absolute: current directory: %s", path,
+					 error_text(errno, ebuf, sizeof(ebuf)));
 				return -1;
 			}
 			base_dir = cwd;
@@ -125,8 +126,8 @@ cannot_read:
 	return -1;
 }
 
-static int set_mode(struct sy_options *o, const char *value, const char *base_dir,
-		    char *err, size_t errlen)
+static int set_mode(struct sy_options *o, const char *value, const char *base_dir, char *err,
+		    size_t errlen)
 {
 	(void)base_dir;
 	if (sy_mode_parse(value, &o->mode) < 0) {
@@ -137,8 +138,8 @@ static int set_mode(struct sy_options *o, const char *value, const char *base_di
 	return 0;
 }
 
-static int set_hook(struct sy_options *o, const char *value, const char *base_dir,
-		    char *err, size_t errlen)
+static int set_hook(struct sy_options *o, const char *value, const char *base_dir, char *err,
+		    size_t errlen)
 {
 	char path[PATH_MAX];
 
@@ -151,8 +152,8 @@ static int set_hook(struct sy_options *o, const char *value, const char *base_di
 
 /* trace and stats name files the library creates later: nothing to check
  * yet, and they may hold %p. */
-static int set_output(char option[PATH_MAX], const char *value, const char *base_dir,
-		      char *err, size_t errlen)
+static int set_output(char option[PATH_MAX], const char *value, const char *base_dir, char *err,
+		      size_t errlen)
 {
 	char path[PATH_MAX];
 
@@ -162,14 +163,14 @@ static int set_output(char option[PATH_MAX], const char *value, const char *base
 	return 0;
 }
 
-static int set_trace(struct sy_options *o, const char *value, const char *base_dir,
-		     char *err, size_t errlen)
+static int set_trace(struct sy_options *o, const char *value, const char *base_dir, char *err,
+		     size_t errlen)
 {
 	return set_output(o->trace, value, base_dir, err, errlen);
 }
 
-static int set_stats(struct sy_options *o, const char *value, const char *base_dir,
-		     char *err, size_t errlen)
+static int set_stats(struct sy_options *o, const char *value, const char *base_dir, char *err,
+		     size_t errlen)
 {
 	return set_output(o->stats, value, base_dir, err, errlen);
 }
@@ -179,13 +180,13 @@ static int set_stats(struct sy_options *o, const char *value, const char *base_d
 static const struct option_key {
 	const char *name;
 	const char *env;
-	int (*set)(struct sy_options *o, const char *value, const char *base_dir,
-		   char *err, size_t errlen);
+	int (*set)(struct sy_options *o, const char *value, const char *base_dir, char *err,
+		   size_t errlen);
 } option_keys[] = {
-	{ "mode", SY_ENV_MODE, set_mode },
-	{ "hook", SY_ENV_HOOK, set_hook },
-	{ "trace", SY_ENV_TRACE, set_trace },
-	{ "stats", SY_ENV_STATS, set_stats },
+    {"mode", SY_ENV_MODE, set_mode},
+    {"hook", SY_ENV_HOOK, set_hook},
+    {"trace", SY_ENV_TRACE, set_trace},
+    {"stats", SY_ENV_STATS, set_stats},
 };
 
 SY_HIDDEN void sy_options_default(struct sy_options *o)
@@ -225,10 +226,10 @@ struct config_parse;
 /* One kind of section. New kinds ([mount PATH], [net]) are new rows in
  * config_sections[]. */
 struct config_section {
-	const char *name;          /* first word inside the brackets */
-	const char *synopsis;      /* the header as users write it, for messages */
-	int takes_argument;        /* the rest of the header is an argument, as in [mount /data] */
-	const char *const *keys;   /* the keys it accepts, NULL-terminated */
+	const char *name;	 /* first word inside the brackets */
+	const char *synopsis;	 /* the header as users write it, for messages */
+	int takes_argument;	 /* the rest of the header is an argument, as in [mount /data] */
+	const char *const *keys; /* the keys it accepts, NULL-terminated */
 	/* Opens one instance of the section (optional); argument is "" unless
 	 * takes_argument. Returns 0, or -1 after config_problem(). */
 	int (*begin)(struct config_parse *p, const char *argument);
@@ -239,31 +240,31 @@ struct config_section {
 
 static int interposer_set(struct config_parse *p, const char *key, const char *value);
 
-static const char *const interposer_keys[] = { "mode", "hook", "trace", "stats", NULL };
+static const char *const interposer_keys[] = {"mode", "hook", "trace", "stats", NULL};
 
 static const struct config_section config_sections[] = {
-	{ "interposer", "[interposer]", 0, interposer_keys, NULL, interposer_set },
+    {"interposer", "[interposer]", 0, interposer_keys, NULL, interposer_set},
 };
 
 struct config_parse {
-	const char *path;             /* as the caller named it, for messages */
-	char dir[PATH_MAX];           /* its directory: base of relative paths */
+	const char *path;   /* as the caller named it, for messages */
+	char dir[PATH_MAX]; /* its directory: base of relative paths */
 	FILE *file;
-	struct sy_options options;    /* what the keys change; the caller's on success */
-	int line;                     /* number of the line being parsed */
+	struct sy_options options; /* what the keys change; the caller's on success */
+	int line;		   /* number of the line being parsed */
 
-	const struct config_section *section; /* NULL before the first header */
-	char header[CONFIG_LINE_MAX + 4];      /* "[interposer]", for messages */
-	int key_line[CONFIG_KEYS_MAX];         /* where each key was set, 0 if not yet */
+	const struct config_section *section;	       /* NULL before the first header */
+	char header[CONFIG_LINE_MAX + 4];	       /* "[interposer]", for messages */
+	int key_line[CONFIG_KEYS_MAX];		       /* where each key was set, 0 if not yet */
 	int section_line[ARRAY_SIZE(config_sections)]; /* where opened, 0 if not yet */
 
 	int has_problem;
-	int problem_line;             /* 0: the file as a whole */
+	int problem_line; /* 0: the file as a whole */
 	char problem[PROBLEM_MAX];
 };
 
-__attribute__((format(printf, 2, 3)))
-static int config_problem(struct config_parse *p, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int config_problem(struct config_parse *p,
+								const char *fmt, ...)
 {
 	va_list ap;
 
@@ -321,7 +322,8 @@ static int config_open_section(struct config_parse *p, char *text)
 	size_t i;
 
 	if (!close)
-		return config_problem(p, "syntax error: missing ']' at the end of the section header");
+		return config_problem(p,
+				      "syntax error: missing ']' at the end of the section header");
 	if (*trim(close + 1))
 		return config_problem(p, "syntax error: unexpected text after ']'");
 	*close = '\0';
@@ -346,8 +348,8 @@ static int config_open_section(struct config_parse *p, char *text)
 				      *argument ? " " : "", argument, known);
 	}
 	if (!s->takes_argument && *argument)
-		return config_problem(p, "section %s takes no argument (found '%s')",
-				      s->synopsis, argument);
+		return config_problem(p, "section %s takes no argument (found '%s')", s->synopsis,
+				      argument);
 	if (s->takes_argument && !*argument)
 		return config_problem(p, "section [%s] needs an argument: %s", name, s->synopsis);
 	if (!s->takes_argument) {
@@ -377,7 +379,8 @@ static int config_check_line(struct config_parse *p, char *text)
 		return config_open_section(p, copy);
 	}
 	if (!strpbrk(text, "=:"))
-		return config_problem(p, "syntax error: expected 'key = value', '[section]' or a comment");
+		return config_problem(
+		    p, "syntax error: expected 'key = value', '[section]' or a comment");
 	return 0;
 }
 
@@ -436,8 +439,7 @@ static char *config_read_line(char *str, int num, void *stream)
 }
 
 /* libinih's handler: one key = value pair. Returns 1 to go on, 0 on a problem. */
-static int config_handle_key(void *user, const char *section, const char *key,
-			     const char *value)
+static int config_handle_key(void *user, const char *section, const char *key, const char *value)
 {
 	struct config_parse *p = user;
 	const struct config_section *s = p->section;
@@ -508,8 +510,8 @@ SY_HIDDEN int sy_config_load(const char *path, struct sy_options *o, char *err, 
 	p->path = path;
 	p->options = *o; /* *o stays as it was if the file is bad */
 
-	if (path_make_absolute(path, NULL, p->options.config, sizeof(p->options.config),
-			       p->problem, sizeof(p->problem)) < 0) {
+	if (path_make_absolute(path, NULL, p->options.config, sizeof(p->options.config), p->problem,
+			       sizeof(p->problem)) < 0) {
 		snprintf(err, errlen, "%s: %s", path, p->problem);
 		goto out;
 	}
@@ -523,11 +525,13 @@ SY_HIDDEN int sy_config_load(const char *path, struct sy_options *o, char *err, 
 
 	p->file = fopen(path, "re");
 	if (!p->file) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, error_text(errno, ebuf, sizeof(ebuf)));
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+			 error_text(errno, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	if (fstat(fileno(p->file), &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, error_text(EISDIR, ebuf, sizeof(ebuf)));
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+			 error_text(EISDIR, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 

@@ -10,18 +10,18 @@
 #include <stddef.h>
 
 enum sy_mode {
-	SY_MODE_AUTO,    /* fastest exact mechanism allowed: rewrite, else sud */
+	SY_MODE_AUTO,	 /* fastest exact mechanism allowed: rewrite, else sud */
 	SY_MODE_REWRITE, /* page-0 trampoline + lazy rewriting + SUD; error if page 0 is refused */
-	SY_MODE_SUD,     /* every call trapped by Syscall User Dispatch, nothing rewritten */
+	SY_MODE_SUD,	 /* every call trapped by Syscall User Dispatch, nothing rewritten */
 };
 
 struct sy_options {
 	enum sy_mode mode;
-	int mode_explicit;        /* the user asked for `mode` (not the default) */
-	char config[PATH_MAX];    /* config file, "" if none */
-	char hook[PATH_MAX];      /* custom hook library, "" if none */
-	char trace[PATH_MAX];     /* trace file (may hold %p), "" if none */
-	char stats[PATH_MAX];     /* stats file (may hold %p), "" if none */
+	int mode_explicit;     /* the user asked for `mode` (not the default) */
+	char config[PATH_MAX]; /* config file, "" if none */
+	char hook[PATH_MAX];   /* custom hook library, "" if none */
+	char trace[PATH_MAX];  /* trace file (may hold %p), "" if none */
+	char stats[PATH_MAX];  /* stats file (may hold %p), "" if none */
 };
 
 /* Environment variables, shared by the launcher and the library. */
@@ -61,8 +61,8 @@ void sy_options_default(struct sy_options *o);
  * name is checked, a hook library must be a readable file, and a relative
  * path is made absolute against base_dir (NULL: the current directory).
  * Returns 0, or -1 with the problem (no "FILE:" prefix) in err. */
-int sy_option_set(struct sy_options *o, const char *key, const char *value,
-		  const char *base_dir, char *err, size_t errlen);
+int sy_option_set(struct sy_options *o, const char *key, const char *value, const char *base_dir,
+		  char *err, size_t errlen);
 
 /* Applies SWITCHYARD_MODE, _HOOK, _TRACE and _STATS (those set and not
  * empty) over *o. Returns 0, or -1 with "VARIABLE: problem" in err. */

@@ -266,7 +266,8 @@ int sy_dispatch(struct sy_frame *f)
 		for (int i = 0; i < sy_nhooks && !answered; i++) {
 			const struct sy_hook *h = sy_hooks[i];
 			f->entered = i + 1;
-			if (h->enter && wants(h, c->nr) && h->enter(h->ctx, c, &result) == SY_ANSWER)
+			if (h->enter && wants(h, c->nr) &&
+			    h->enter(h->ctx, c, &result) == SY_ANSWER)
 				answered = 1;
 		}
 	}

@@ -91,11 +91,11 @@ long sy_sys_execve(struct sy_call *c)
 	 * (After a successful exec from a vfork child this mapping stays behind
 	 * in the parent; it is small and only made when the environment lacked
 	 * switchyard's settings.) */
-	size_t preload_len = strlen(PRELOAD) + strlen(sy_state.lib_path) + 1 +
-			     strlen(old_preload) + 1;
+	size_t preload_len =
+	    strlen(PRELOAD) + strlen(sy_state.lib_path) + 1 + strlen(old_preload) + 1;
 	size_t bytes = (size_t)(n + nsettings + 2) * sizeof(char *) + preload_len;
-	long m = sy_raw6(SYS_mmap, 0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
+	long m =
+	    sy_raw6(SYS_mmap, 0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m < 0 && m > -4096)
 		return m;
 	const char **env = (const char **)m;

@@ -37,7 +37,8 @@ int sy_functions_open(uintptr_t map_start, uint64_t file_offset, struct sy_funct
 	for (int i = 0; i < eh.e_phnum; i++) {
 		if (ph[i].p_type == PT_LOAD && ph[i].p_offset <= file_offset &&
 		    file_offset < ph[i].p_offset + ph[i].p_filesz)
-			consistent = load_bias + ph[i].p_vaddr + (file_offset - ph[i].p_offset) == map_start;
+			consistent =
+			    load_bias + ph[i].p_vaddr + (file_offset - ph[i].p_offset) == map_start;
 		if (ph[i].p_type == PT_GNU_EH_FRAME)
 			hdr = load_bias + ph[i].p_vaddr;
 	}

@@ -90,7 +90,8 @@ static void find_library(void)
 static long read_min_addr(void)
 {
 	char buf[32] = {0};
-	long fd = sy_raw4(SYS_openat, AT_FDCWD, "/proc/sys/vm/mmap_min_addr", O_RDONLY | O_CLOEXEC, 0);
+	long fd =
+	    sy_raw4(SYS_openat, AT_FDCWD, "/proc/sys/vm/mmap_min_addr", O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	sy_raw3(SYS_read, fd, buf, sizeof(buf) - 1);
@@ -105,7 +106,7 @@ static long read_min_addr(void)
  * them the exact mechanism is sud. Found by the libraries loaded at start
  * and, for Go, by the Go note in the program.
  */
-static int note_is_go(const ElfW(Phdr) *ph, uintptr_t base)
+static int note_is_go(const ElfW(Phdr) * ph, uintptr_t base)
 {
 	const uint8_t *p = (const uint8_t *)(base + ph->p_vaddr), *end = p + ph->p_memsz;
 	while (p + sizeof(ElfW(Nhdr)) <= end) {
@@ -172,8 +173,10 @@ static void choose_mode(void)
 	}
 	char why[160];
 	if (r == -EPERM || r == -EACCES)
-		snprintf(why, sizeof(why), "%s (vm.mmap_min_addr is %ld; mapping it needs "
-			 "CAP_SYS_RAWIO)", what, read_min_addr());
+		snprintf(why, sizeof(why),
+			 "%s (vm.mmap_min_addr is %ld; mapping it needs "
+			 "CAP_SYS_RAWIO)",
+			 what, read_min_addr());
 	else
 		snprintf(why, sizeof(why), "%s (%s)", what, strerror(-r));
 	if (o->mode == SY_MODE_REWRITE)
@@ -201,12 +204,12 @@ static void remember_settings(void)
 static void mechanism_interest(void)
 {
 	static const long numbers[] = {
-		SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat,
-		SYS_exit,  SYS_arch_prctl, SYS_prctl,
+	    SYS_clone,	  SYS_clone3, SYS_fork,	      SYS_vfork, SYS_execve,
+	    SYS_execveat, SYS_exit,   SYS_arch_prctl, SYS_prctl,
 	};
 	/* calls that may make new code executable, to scan it */
 	static const long mapping[] = {
-		SYS_mmap, SYS_mprotect, SYS_pkey_mprotect, SYS_mremap, SYS_shmat,
+	    SYS_mmap, SYS_mprotect, SYS_pkey_mprotect, SYS_mremap, SYS_shmat,
 	};
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
 		sy_mech_interest(numbers[i]);

@@ -29,138 +29,138 @@
 /* ---- help ------------------------------------------------------------- */
 
 static const char help_intro[] =
-	"usage: switchyard run [OPTIONS] [--] CMD [ARGS...]\n"
-	"       switchyard check [-c] CONFIG\n"
-	"       switchyard --help | --version\n"
-	"\n"
-	"switchyard runs an unmodified Linux x86-64 program with every system call\n"
-	"it makes caught by a preloaded library, libswitchyard.so, which can count\n"
-	"them (--stats), trace them (--trace) and hand them to a hook library of\n"
-	"your own (--hook).\n"
-	"\n"
-	"Commands:\n"
-	"  run      check the options, then run CMD under switchyard\n"
-	"  check    check a config file; prints \"CONFIG: ok\" or the first problem\n"
-	"\n"
-	"Options:\n"
-	"  -h, --help     this help; 'switchyard run --help' and\n"
-	"                 'switchyard check --help' describe the commands\n"
-	"  -V, --version  print the version\n"
-	"\n";
+    "usage: switchyard run [OPTIONS] [--] CMD [ARGS...]\n"
+    "       switchyard check [-c] CONFIG\n"
+    "       switchyard --help | --version\n"
+    "\n"
+    "switchyard runs an unmodified Linux x86-64 program with every system call\n"
+    "it makes caught by a preloaded library, libswitchyard.so, which can count\n"
+    "them (--stats), trace them (--trace) and hand them to a hook library of\n"
+    "your own (--hook).\n"
+    "\n"
+    "Commands:\n"
+    "  run      check the options, then run CMD under switchyard\n"
+    "  check    check a config file; prints \"CONFIG: ok\" or the first problem\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     this help; 'switchyard run --help' and\n"
+    "                 'switchyard check --help' describe the commands\n"
+    "  -V, --version  print the version\n"
+    "\n";
 
 static const char help_run_usage[] =
-	"usage: switchyard run [OPTIONS] [--] CMD [ARGS...]\n"
-	"\n"
-	"Checks the options, then runs CMD with libswitchyard.so preloaded. If an\n"
-	"option, the config file or the hook library is wrong, prints the problem\n"
-	"and exits with status 2 without running CMD.\n"
-	"\n";
+    "usage: switchyard run [OPTIONS] [--] CMD [ARGS...]\n"
+    "\n"
+    "Checks the options, then runs CMD with libswitchyard.so preloaded. If an\n"
+    "option, the config file or the hook library is wrong, prints the problem\n"
+    "and exits with status 2 without running CMD.\n"
+    "\n";
 
 static const char help_run_options[] =
-	"Options of run:\n"
-	"  -c, --config FILE  read options from the INI config file FILE\n"
-	"                     (format: 'switchyard check --help')\n"
-	"      --mode MODE    how system calls are caught: auto (the default),\n"
-	"                     rewrite or sud; see Modes below\n"
-	"      --hook LIB     load the hook library LIB, a shared object that\n"
-	"                     exports switchyard_hook_init() and registers hooks\n"
-	"                     that see, change or answer every system call\n"
-	"                     (include/switchyard/hook.h); it must be readable\n"
-	"      --trace FILE   write strace-like lines to FILE: one per system\n"
-	"                     call, with the process id, the call's name and\n"
-	"                     arguments, and its result\n"
-	"      --stats FILE   write a JSON object to FILE when each process exits\n"
-	"                     (see Output files below)\n"
-	"  -h, --help         show the help of run\n"
-	"  --                 ends the options; needed only when CMD starts with '-'\n"
-	"Options after CMD are CMD's own. In FILE, %p stands for the process id and\n"
-	"%% for '%': use %p when CMD starts other processes, so that each process\n"
-	"writes its own file. Relative paths given here are made absolute against\n"
-	"the current directory before CMD starts (so a chdir in CMD does not move\n"
-	"them); those in a config file, against the config file's directory.\n"
-	"\n";
+    "Options of run:\n"
+    "  -c, --config FILE  read options from the INI config file FILE\n"
+    "                     (format: 'switchyard check --help')\n"
+    "      --mode MODE    how system calls are caught: auto (the default),\n"
+    "                     rewrite or sud; see Modes below\n"
+    "      --hook LIB     load the hook library LIB, a shared object that\n"
+    "                     exports switchyard_hook_init() and registers hooks\n"
+    "                     that see, change or answer every system call\n"
+    "                     (include/switchyard/hook.h); it must be readable\n"
+    "      --trace FILE   write strace-like lines to FILE: one per system\n"
+    "                     call, with the process id, the call's name and\n"
+    "                     arguments, and its result\n"
+    "      --stats FILE   write a JSON object to FILE when each process exits\n"
+    "                     (see Output files below)\n"
+    "  -h, --help         show the help of run\n"
+    "  --                 ends the options; needed only when CMD starts with '-'\n"
+    "Options after CMD are CMD's own. In FILE, %p stands for the process id and\n"
+    "%% for '%': use %p when CMD starts other processes, so that each process\n"
+    "writes its own file. Relative paths given here are made absolute against\n"
+    "the current directory before CMD starts (so a chdir in CMD does not move\n"
+    "them); those in a config file, against the config file's directory.\n"
+    "\n";
 
 static const char help_modes[] =
-	"Modes:\n"
-	"  auto     rewrite, or sud where rewrite is not exact or not allowed:\n"
-	"           for the JVM, .NET, Mono and Go (their compiled code relies on\n"
-	"           reads of page 0 faulting), and when page 0 cannot be mapped\n"
-	"           (e.g. not root and vm.mmap_min_addr > 0; then with a one-line\n"
-	"           notice on stderr).\n"
-	"  rewrite  every syscall instruction of the program's code is rewritten\n"
-	"           into a call to a trampoline mapped at address 0, or into int3\n"
-	"           where a call would not be exact (served through SIGTRAP);\n"
-	"           code loaded later is scanned when it is mapped, and code that\n"
-	"           cannot be scanned (JIT) turns Syscall User Dispatch on. An\n"
-	"           error if page 0 cannot be mapped (needs CAP_SYS_RAWIO).\n"
-	"  sud      every system call is trapped by Syscall User Dispatch (a\n"
-	"           SIGSYS each); nothing is rewritten. Slower; needs no\n"
-	"           privileges.\n"
-	"\n";
+    "Modes:\n"
+    "  auto     rewrite, or sud where rewrite is not exact or not allowed:\n"
+    "           for the JVM, .NET, Mono and Go (their compiled code relies on\n"
+    "           reads of page 0 faulting), and when page 0 cannot be mapped\n"
+    "           (e.g. not root and vm.mmap_min_addr > 0; then with a one-line\n"
+    "           notice on stderr).\n"
+    "  rewrite  every syscall instruction of the program's code is rewritten\n"
+    "           into a call to a trampoline mapped at address 0, or into int3\n"
+    "           where a call would not be exact (served through SIGTRAP);\n"
+    "           code loaded later is scanned when it is mapped, and code that\n"
+    "           cannot be scanned (JIT) turns Syscall User Dispatch on. An\n"
+    "           error if page 0 cannot be mapped (needs CAP_SYS_RAWIO).\n"
+    "  sud      every system call is trapped by Syscall User Dispatch (a\n"
+    "           SIGSYS each); nothing is rewritten. Slower; needs no\n"
+    "           privileges.\n"
+    "\n";
 
 static const char help_outputs[] =
-	"Output files:\n"
-	"  --stats  JSON, written when each process exits, with the keys\n"
-	"           \"syscalls\" (how many system calls the process made),\n"
-	"           \"by_name\" (an object: system call name to count),\n"
-	"           \"mode\" (the mode the process ran in), \"sites_rewritten\"\n"
-	"           and \"sites_trapped\" (syscall instructions made calls or int3,\n"
-	"           with \"sites_refused\": why not calls), \"sud_traps\" and\n"
-	"           \"site_traps\" (calls that came through SIGSYS or SIGTRAP),\n"
-	"           \"sud_on\" (whether Syscall User Dispatch was needed).\n"
-	"  --trace  strace-like text, one line per system call: process id, the\n"
-	"           name of the call with its arguments, and its result.\n"
-	"\n";
+    "Output files:\n"
+    "  --stats  JSON, written when each process exits, with the keys\n"
+    "           \"syscalls\" (how many system calls the process made),\n"
+    "           \"by_name\" (an object: system call name to count),\n"
+    "           \"mode\" (the mode the process ran in), \"sites_rewritten\"\n"
+    "           and \"sites_trapped\" (syscall instructions made calls or int3,\n"
+    "           with \"sites_refused\": why not calls), \"sud_traps\" and\n"
+    "           \"site_traps\" (calls that came through SIGSYS or SIGTRAP),\n"
+    "           \"sud_on\" (whether Syscall User Dispatch was needed).\n"
+    "  --trace  strace-like text, one line per system call: process id, the\n"
+    "           name of the call with its arguments, and its result.\n"
+    "\n";
 
 static const char help_environment[] =
-	"Environment:\n"
-	"  SWITCHYARD_CONFIG, SWITCHYARD_MODE, SWITCHYARD_HOOK, SWITCHYARD_TRACE,\n"
-	"  SWITCHYARD_STATS\n"
-	"           what the library reads in every process of the run: first the\n"
-	"           config file SWITCHYARD_CONFIG, then the other variables, which\n"
-	"           win over it. run sets them from its options (as absolute\n"
-	"           paths). Variables already set when run starts are honoured:\n"
-	"           the config file loses to them, they lose to run's options.\n"
-	"  SWITCHYARD_LIB\n"
-	"           the library to preload, instead of ../lib/libswitchyard.so\n"
-	"           next to the real path of this program (for installed copies).\n"
-	"  SWITCHYARD_CACHE\n"
-	"           where scan results are kept between processes (default\n"
-	"           ~/.cache/switchyard/scan), or off.\n"
-	"  SWITCHYARD_DEBUG\n"
-	"           if set, says on stderr why sites are trapped and when Syscall\n"
-	"           User Dispatch is turned on.\n"
-	"  LD_PRELOAD\n"
-	"           run puts the library first and keeps the entries there.\n"
-	"Without the launcher, the same run is roughly\n"
-	"  LD_PRELOAD=/path/to/libswitchyard.so SWITCHYARD_STATS=/tmp/s-%p.json CMD\n"
-	"\n"
-	"Exit status of run: that of CMD; 2 if switchyard refuses to start it;\n"
-	"126 if CMD cannot be executed; 127 if it is not found.\n";
+    "Environment:\n"
+    "  SWITCHYARD_CONFIG, SWITCHYARD_MODE, SWITCHYARD_HOOK, SWITCHYARD_TRACE,\n"
+    "  SWITCHYARD_STATS\n"
+    "           what the library reads in every process of the run: first the\n"
+    "           config file SWITCHYARD_CONFIG, then the other variables, which\n"
+    "           win over it. run sets them from its options (as absolute\n"
+    "           paths). Variables already set when run starts are honoured:\n"
+    "           the config file loses to them, they lose to run's options.\n"
+    "  SWITCHYARD_LIB\n"
+    "           the library to preload, instead of ../lib/libswitchyard.so\n"
+    "           next to the real path of this program (for installed copies).\n"
+    "  SWITCHYARD_CACHE\n"
+    "           where scan results are kept between processes (default\n"
+    "           ~/.cache/switchyard/scan), or off.\n"
+    "  SWITCHYARD_DEBUG\n"
+    "           if set, says on stderr why sites are trapped and when Syscall\n"
+    "           User Dispatch is turned on.\n"
+    "  LD_PRELOAD\n"
+    "           run puts the library first and keeps the entries there.\n"
+    "Without the launcher, the same run is roughly\n"
+    "  LD_PRELOAD=/path/to/libswitchyard.so SWITCHYARD_STATS=/tmp/s-%p.json CMD\n"
+    "\n"
+    "Exit status of run: that of CMD; 2 if switchyard refuses to start it;\n"
+    "126 if CMD cannot be executed; 127 if it is not found.\n";
 
 static const char help_check[] =
-	"usage: switchyard check [-c] CONFIG\n"
-	"\n"
-	"Checks the config file CONFIG as the library will read it. Prints\n"
-	"\"CONFIG: ok\" and exits 0, or prints the first problem as\n"
-	"\"CONFIG:LINE: problem\" on stderr and exits 1 (2 for a usage error).\n"
-	"\n"
-	"Options of check:\n"
-	"  -c, --config CONFIG  the file to check\n"
-	"  -h, --help           show this help\n"
-	"\n"
-	"Config format (INI):\n"
-	"  [interposer]\n"
-	"  mode  = auto | rewrite | sud   ; see 'switchyard run --help'\n"
-	"  hook  = /path/to/lib.so        ; a hook library, must be readable\n"
-	"  trace = FILE                   ; strace-like lines, %p = process id\n"
-	"  stats = FILE                   ; JSON at each process exit, %p = pid\n"
-	"\n"
-	"A ; or # at the start of a line or after whitespace starts a comment.\n"
-	"Relative paths are taken against the directory of the config file.\n"
-	"Errors: an unknown section or key, a key or section given twice, a key\n"
-	"with an empty value, a bad mode, a hook library that cannot be read, a\n"
-	"line that is neither '[section]' nor 'key = value', an over-long line.\n";
+    "usage: switchyard check [-c] CONFIG\n"
+    "\n"
+    "Checks the config file CONFIG as the library will read it. Prints\n"
+    "\"CONFIG: ok\" and exits 0, or prints the first problem as\n"
+    "\"CONFIG:LINE: problem\" on stderr and exits 1 (2 for a usage error).\n"
+    "\n"
+    "Options of check:\n"
+    "  -c, --config CONFIG  the file to check\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "Config format (INI):\n"
+    "  [interposer]\n"
+    "  mode  = auto | rewrite | sud   ; see 'switchyard run --help'\n"
+    "  hook  = /path/to/lib.so        ; a hook library, must be readable\n"
+    "  trace = FILE                   ; strace-like lines, %p = process id\n"
+    "  stats = FILE                   ; JSON at each process exit, %p = pid\n"
+    "\n"
+    "A ; or # at the start of a line or after whitespace starts a comment.\n"
+    "Relative paths are taken against the directory of the config file.\n"
+    "Errors: an unknown section or key, a key or section given twice, a key\n"
+    "with an empty value, a bad mode, a hook library that cannot be read, a\n"
+    "line that is neither '[section]' nor 'key = value', an over-long line.\n";
 
 static void help_run(FILE *out)
 {
@@ -222,9 +222,10 @@ static int find_library(char *out, size_t outlen)
 		*strrchr(exe, '/') = '\0';
 		snprintf(candidate, sizeof(candidate), "%s/../lib/%s", exe, LIBRARY_NAME);
 		if (!realpath(candidate, out)) {
-			fprintf(stderr,
-				"switchyard: cannot find the library '%s': %s (build it, or set %s)\n",
-				candidate, strerror(errno), SY_ENV_LIB);
+			fprintf(
+			    stderr,
+			    "switchyard: cannot find the library '%s': %s (build it, or set %s)\n",
+			    candidate, strerror(errno), SY_ENV_LIB);
 			return -1;
 		}
 	}
@@ -239,8 +240,10 @@ static int find_library(char *out, size_t outlen)
 	}
 	/* ld.so splits LD_PRELOAD at spaces and colons. */
 	if (strpbrk(out, " :")) {
-		fprintf(stderr, "switchyard: cannot preload '%s': LD_PRELOAD cannot hold a path "
-				"with a space or ':'\n", out);
+		fprintf(stderr,
+			"switchyard: cannot preload '%s': LD_PRELOAD cannot hold a path "
+			"with a space or ':'\n",
+			out);
 		return -1;
 	}
 	return 0;
@@ -286,7 +289,8 @@ static int export_options(const struct sy_options *o)
 	 * from "auto by default" (mode_explicit). */
 	if (set_or_unset(SY_ENV_MODE, o->mode_explicit ? sy_mode_name(o->mode) : "") < 0 ||
 	    set_or_unset(SY_ENV_HOOK, o->hook) < 0 || set_or_unset(SY_ENV_TRACE, o->trace) < 0 ||
-	    set_or_unset(SY_ENV_STATS, o->stats) < 0 || set_or_unset(SY_ENV_CONFIG, o->config) < 0) {
+	    set_or_unset(SY_ENV_STATS, o->stats) < 0 ||
+	    set_or_unset(SY_ENV_CONFIG, o->config) < 0) {
 		fprintf(stderr, "switchyard: cannot set the environment: %s\n", strerror(errno));
 		return -1;
 	}
@@ -314,23 +318,23 @@ static int command_run(int argc, char **argv)
 {
 	enum { OPT_MODE = 256, OPT_HOOK, OPT_TRACE, OPT_STATS };
 	static const struct option long_options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "hook", required_argument, NULL, OPT_HOOK },
-		{ "trace", required_argument, NULL, OPT_TRACE },
-		{ "stats", required_argument, NULL, OPT_STATS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"mode", required_argument, NULL, OPT_MODE},
+	    {"hook", required_argument, NULL, OPT_HOOK},
+	    {"trace", required_argument, NULL, OPT_TRACE},
+	    {"stats", required_argument, NULL, OPT_STATS},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	/* Command-line values, in the order they are applied. */
 	struct {
 		const char *key;
 		const char *value;
 	} given[] = {
-		[OPT_MODE - OPT_MODE] = { "mode", NULL },
-		[OPT_HOOK - OPT_MODE] = { "hook", NULL },
-		[OPT_TRACE - OPT_MODE] = { "trace", NULL },
-		[OPT_STATS - OPT_MODE] = { "stats", NULL },
+	    [OPT_MODE - OPT_MODE] = {"mode", NULL},
+	    [OPT_HOOK - OPT_MODE] = {"hook", NULL},
+	    [OPT_TRACE - OPT_MODE] = {"trace", NULL},
+	    [OPT_STATS - OPT_MODE] = {"stats", NULL},
 	};
 	const char *config = NULL;
 	struct sy_options o;
@@ -355,11 +359,14 @@ static int command_run(int argc, char **argv)
 			help_run(stdout);
 			return 0;
 		case ':':
-			fprintf(stderr, "switchyard: run: option '%s' needs a value\n", bad_option(argv));
+			fprintf(stderr, "switchyard: run: option '%s' needs a value\n",
+				bad_option(argv));
 			return EXIT_USAGE;
 		default:
-			fprintf(stderr, "switchyard: run: unknown option '%s' (see 'switchyard run --help')\n",
-				bad_option(argv));
+			fprintf(
+			    stderr,
+			    "switchyard: run: unknown option '%s' (see 'switchyard run --help')\n",
+			    bad_option(argv));
 			return EXIT_USAGE;
 		}
 	}
@@ -411,9 +418,9 @@ refuse:
 static int command_check(int argc, char **argv)
 {
 	static const struct option long_options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config = NULL;
 	struct sy_options o;
@@ -435,8 +442,10 @@ static int command_check(int argc, char **argv)
 				bad_option(argv));
 			return EXIT_USAGE;
 		default:
-			fprintf(stderr, "switchyard: check: unknown option '%s' "
-					"(see 'switchyard check --help')\n", bad_option(argv));
+			fprintf(stderr,
+				"switchyard: check: unknown option '%s' "
+				"(see 'switchyard check --help')\n",
+				bad_option(argv));
 			return EXIT_USAGE;
 		}
 	}
@@ -486,7 +495,9 @@ int main(int argc, char **argv)
 	if (strcmp(command, "check") == 0)
 		return command_check(argc - 1, argv + 1);
 
-	fprintf(stderr, "switchyard: unknown command '%s' (expected run or check; "
-			"see 'switchyard --help')\n", command);
+	fprintf(stderr,
+		"switchyard: unknown command '%s' (expected run or check; "
+		"see 'switchyard --help')\n",
+		command);
 	return EXIT_USAGE;
 }

@@ -49,7 +49,7 @@ struct mapping {
 	uint64_t inode;
 	int prot;
 	int file_backed;
-	int shared;      /* MAP_SHARED: a store would reach the file */
+	int shared; /* MAP_SHARED: a store would reach the file */
 };
 
 static long parse_hex(const char **s)
@@ -203,7 +203,8 @@ static size_t site_slot(const struct site_set *set, uintptr_t site, size_t probe
 static int site_set_has(const struct site_set *set, uintptr_t site)
 {
 	for (size_t i = 0; i < set->probes; i++) {
-		uintptr_t v = __atomic_load_n(&set->slots[site_slot(set, site, i)], __ATOMIC_ACQUIRE);
+		uintptr_t v =
+		    __atomic_load_n(&set->slots[site_slot(set, site, i)], __ATOMIC_ACQUIRE);
 		if (v == site)
 			return 1;
 		if (v == 0)
@@ -332,8 +333,8 @@ static int judge(const struct mapping *m, const struct sy_functions *fns, const 
 		if (fe > m->end)
 			return -2;
 		enum sy_site_verdict v =
-			sy_site_check(p, site - fs, fe - site, site,
-				      SY_CHECK_SINGLE_THREAD | SY_CHECK_FUNCTION, NULL);
+		    sy_site_check(p, site - fs, fe - site, site,
+				  SY_CHECK_SINGLE_THREAD | SY_CHECK_FUNCTION, NULL);
 		return v == SY_SITE_NOT_SYSCALL ? -1 : v == SY_SITE_NO_SYNC ? -2 : (int)v;
 	}
 	int boundary = sy_site_is_boundary(p, (size_t)(p - base), (size_t)(end - p));
@@ -351,7 +352,7 @@ static size_t scan_bytes(const struct mapping *m, struct sy_scan_entry *entries)
 	const uint8_t *base = (const uint8_t *)m->start, *end = (const uint8_t *)m->end;
 	struct sy_functions table;
 	const struct sy_functions *fns =
-		sy_functions_open(m->start, m->offset, &table) == 0 ? &table : NULL;
+	    sy_functions_open(m->start, m->offset, &table) == 0 ? &table : NULL;
 	size_t n = 0;
 	for (const uint8_t *p = base; p + 1 < end && n < MAX_SITES; p++) {
 		p = memmem(p, (size_t)(end - p), "\x0f\x05", 2);
@@ -384,8 +385,8 @@ static void scan_region(const struct mapping *m, const char *path)
 		return;
 	}
 	size_t bytes = MAX_SITES * sizeof(struct sy_scan_entry);
-	long buf = sy_raw6(SYS_mmap, 0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			   -1, 0);
+	long buf =
+	    sy_raw6(SYS_mmap, 0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf < 0 && buf > -4096) {
 		sy_sud_require("no memory to scan code");
 		return;
@@ -411,16 +412,19 @@ static void scan_region(const struct mapping *m, const char *path)
 		uintptr_t site = m->start + entries[i].offset;
 		if (entries[i].kind == SY_SCAN_UNCLEAR) { /* SUD catches it if it runs */
 			if (sy_state.debug)
-				sy_say("bytes 0f 05 at %#lx (offset %#lx in %s): not known to be code",
-				       (unsigned long)site, (unsigned long)(m->offset + entries[i].offset),
-				       path ? path : "?");
+				sy_say(
+				    "bytes 0f 05 at %#lx (offset %#lx in %s): not known to be code",
+				    (unsigned long)site,
+				    (unsigned long)(m->offset + entries[i].offset),
+				    path ? path : "?");
 			need_sud = 1;
 			continue;
 		}
 		if (!opened) {
 			if (open_code(m->start, m->end, m->prot) < 0) {
 				if (sy_state.debug)
-					sy_say("code at %#lx cannot be made writable", (unsigned long)m->start);
+					sy_say("code at %#lx cannot be made writable",
+					       (unsigned long)m->start);
 				need_sud = 1;
 				break;
 			}
@@ -460,8 +464,7 @@ static int collect_executable(const struct mapping *m, const char *name, void *a
 	else if (list->n < (int)(sizeof(list->regions) / sizeof(list->regions[0]))) {
 		snprintf(list->paths[list->n], sizeof(list->paths[0]), "%s", name);
 		list->regions[list->n++] = *m;
-	}
-	else
+	} else
 		sy_sud_require("too many executable mappings to scan");
 	return 0;
 }
@@ -558,9 +561,9 @@ void sy_rewrite_try(uintptr_t site)
 		goto out;
 	}
 	const uint8_t *code = (const uint8_t *)site;
-	enum sy_site_verdict v = sy_site_check(code, site - m.start, m.end - site, site,
-					       sy_threads_in_use() <= 1 ? SY_CHECK_SINGLE_THREAD : 0,
-					       NULL);
+	enum sy_site_verdict v =
+	    sy_site_check(code, site - m.start, m.end - site, site,
+			  sy_threads_in_use() <= 1 ? SY_CHECK_SINGLE_THREAD : 0, NULL);
 	if (v != SY_SITE_OK) {
 		reject(site, v);
 		goto out;

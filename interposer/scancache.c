@@ -130,7 +130,8 @@ void sy_scancache_store(const uint64_t key[6], const struct sy_scan_entry *entri
 		char d[PATH_MAX];
 		snprintf(d, sizeof(d), "%s", dir);
 		make_dirs(d);
-		fd = sy_raw4(SYS_openat, AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = sy_raw4(SYS_openat, AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			     0600);
 	}
 	if (fd < 0)
 		return;

@@ -21,7 +21,7 @@
 #include "sy.h"
 
 #define NSIG_KERNEL 64
-#define BIT(sig) (1ULL << ((sig) - 1))
+#define BIT(sig) (1ULL << ((sig)-1))
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1 /* si_code of a seccomp SECCOMP_RET_TRAP */
 #endif
@@ -35,8 +35,8 @@ struct kernel_sigaction {
 };
 
 struct program_handler {
-	void *handler;          /* the program's function, where the kernel has the wrapper */
-	unsigned long flags;    /* its SA_SIGINFO */
+	void *handler;		/* the program's function, where the kernel has the wrapper */
+	unsigned long flags;	/* its SA_SIGINFO */
 	uint64_t owned_in_mask; /* owned signals its sa_mask held */
 };
 
@@ -98,8 +98,8 @@ long sy_copy_string_in(char *dst, const char *user_src, size_t n)
 int sy_copy_out(void *user_dst, const void *src, size_t n)
 {
 	struct iovec local = {(void *)src, n}, remote = {user_dst, n};
-	long r = sy_raw6(SYS_process_vm_writev, sy_raw0(SYS_getpid), (long)&local, 1,
-			 (long)&remote, 1, 0);
+	long r = sy_raw6(SYS_process_vm_writev, sy_raw0(SYS_getpid), (long)&local, 1, (long)&remote,
+			 1, 0);
 	return r == (long)n ? 0 : -EFAULT;
 }
 
@@ -173,8 +173,8 @@ long sy_sys_rt_sigaction(long sig, long act_p, long oact_p, long size)
 	if (oact_p) {
 		if (old.handler == (void *)wrapper) {
 			old.handler = prev.handler;
-			old.flags = (old.flags & ~(unsigned long)SA_SIGINFO) |
-				    (prev.flags & SA_SIGINFO);
+			old.flags =
+			    (old.flags & ~(unsigned long)SA_SIGINFO) | (prev.flags & SA_SIGINFO);
 		}
 		old.mask |= prev.owned_in_mask;
 		if (sy_copy_out((void *)oact_p, &old, sizeof(old)) < 0)
@@ -211,8 +211,8 @@ long sy_sys_rt_sigprocmask(long how, long set_p, long oset_p, long size)
 	}
 	kernel_set = set & ~OWNED_BITS;
 	uint64_t was = t->owned_blocked;
-	long r = sy_raw4(SYS_rt_sigprocmask, how, set_p ? &kernel_set : NULL,
-			 oset_p ? &old : NULL, size);
+	long r = sy_raw4(SYS_rt_sigprocmask, how, set_p ? &kernel_set : NULL, oset_p ? &old : NULL,
+			 size);
 	if (r < 0)
 		return r;
 	if (set_p) {
@@ -371,9 +371,9 @@ void sy_raise_fault(int sig, int code, void *addr)
 void sy_signals_setup(void)
 {
 	static const long numbers[] = {
-		SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigsuspend, SYS_ppoll,
-		SYS_pselect6,     SYS_epoll_pwait,    SYS_epoll_pwait2,  SYS_rt_sigreturn,
-		SYS_rt_sigpending,
+	    SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigsuspend,
+	    SYS_ppoll,	      SYS_pselect6,	  SYS_epoll_pwait,
+	    SYS_epoll_pwait2, SYS_rt_sigreturn,	  SYS_rt_sigpending,
 	};
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
 		sy_mech_interest(numbers[i]);

@@ -25,9 +25,9 @@
 #define MAX_FUNCTION (256 * 1024)
 
 struct scan {
-	int red_zone_rsp;  /* an explicit access below rsp */
-	long below_rbp;    /* the deepest explicit access below rbp... */
-	long frame;        /* ...fine if rsp was moved at least that far below it */
+	int red_zone_rsp; /* an explicit access below rsp */
+	long below_rbp;	  /* the deepest explicit access below rbp... */
+	long frame;	  /* ...fine if rsp was moved at least that far below it */
 };
 
 static ZydisDecoder decoder;
@@ -96,7 +96,8 @@ static void scan_operands(const ZydisDecodedInstruction *insn, const ZydisDecode
 	if (insn->operand_count_visible == 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 	    ops[0].reg.value == ZYDIS_REGISTER_RSP) {
 		long n = 0;
-		if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && insn->mnemonic == ZYDIS_MNEMONIC_SUB)
+		if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+		    insn->mnemonic == ZYDIS_MNEMONIC_SUB)
 			n = (long)ops[1].imm.value.s;
 		else if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
 			 insn->mnemonic == ZYDIS_MNEMONIC_ADD)
@@ -261,8 +262,8 @@ static int step(const uint8_t *fn, size_t at, size_t len, ZydisDecodedInstructio
 	ZydisDecoderContext ctx;
 	if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, &ctx, fn + at, len - at, insn)))
 		return 0;
-	if (needs_operands(insn) &&
-	    ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&decoder, &ctx, insn, ops, insn->operand_count))) {
+	if (needs_operands(insn) && ZYAN_SUCCESS(ZydisDecoderDecodeOperands(
+					&decoder, &ctx, insn, ops, insn->operand_count))) {
 		scan_operands(insn, ops, s);
 		note_target(t, insn, ops, at + insn->length);
 	}
@@ -363,8 +364,8 @@ static int vote_boundary(const uint8_t *code, size_t window, size_t after)
 	for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]) && offsets[i] < window; i++) {
 		const uint8_t *p = code - (window - offsets[i]);
 		while (p < code) {
-			if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, NULL, p,
-								  (size_t)(code - p) + after, &insn)))
+			if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(
+				&decoder, NULL, p, (size_t)(code - p) + after, &insn)))
 				break;
 			p += insn.length;
 		}
@@ -394,8 +395,8 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 				   uintptr_t address, unsigned flags, long *nr_out)
 {
 	int single_thread = (flags & SY_CHECK_SINGLE_THREAD) != 0;
-	int exact = (flags & SY_CHECK_FUNCTION) != 0 && before <= MAX_FUNCTION &&
-		    after <= MAX_FUNCTION;
+	int exact =
+	    (flags & SY_CHECK_FUNCTION) != 0 && before <= MAX_FUNCTION && after <= MAX_FUNCTION;
 	ZydisDecodedInstruction insn;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 
@@ -460,15 +461,15 @@ enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t af
 const char *sy_site_verdict_name(enum sy_site_verdict v)
 {
 	static const char *const names[] = {
-		[SY_SITE_OK] = "ok",
-		[SY_SITE_NOT_SYSCALL] = "not a syscall instruction",
-		[SY_SITE_STRADDLE] = "crosses a cache line",
-		[SY_SITE_NO_SYNC] = "code before it does not decode",
-		[SY_SITE_RAX_VARIABLE] = "rax is not an immediate",
-		[SY_SITE_RAX_RANGE] = "number past the sled",
-		[SY_SITE_RED_ZONE] = "code uses the red zone",
-		[SY_SITE_ANONYMOUS] = "code not backed by a private file mapping",
-		[SY_SITE_PROTECTED] = "page cannot be made writable",
+	    [SY_SITE_OK] = "ok",
+	    [SY_SITE_NOT_SYSCALL] = "not a syscall instruction",
+	    [SY_SITE_STRADDLE] = "crosses a cache line",
+	    [SY_SITE_NO_SYNC] = "code before it does not decode",
+	    [SY_SITE_RAX_VARIABLE] = "rax is not an immediate",
+	    [SY_SITE_RAX_RANGE] = "number past the sled",
+	    [SY_SITE_RED_ZONE] = "code uses the red zone",
+	    [SY_SITE_ANONYMOUS] = "code not backed by a private file mapping",
+	    [SY_SITE_PROTECTED] = "page cannot be made writable",
 	};
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
 }

@@ -34,9 +34,9 @@ static enum sy_verdict stats_enter(void *ctx, struct sy_call *call, long *result
 }
 
 static const struct sy_hook stats_hook = {
-	.version = SY_HOOK_API_VERSION,
-	.name = "stats",
-	.enter = stats_enter,
+    .version = SY_HOOK_API_VERSION,
+    .name = "stats",
+    .enter = stats_enter,
 };
 
 int sy_stats_setup(const char *file_pattern)
@@ -62,8 +62,8 @@ void sy_stats_write(void)
 	sy_expand_pattern(pattern, (int)pid, path, sizeof(path));
 
 	size_t size = 64 * 1024;
-	long m = sy_raw6(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			 0);
+	long m =
+	    sy_raw6(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m < 0 && m > -4096)
 		return;
 	char *buf = (char *)m;
@@ -108,8 +108,8 @@ void sy_stats_write(void)
 	if (at > size)
 		at = size;
 
-	long fd = sy_raw4(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			  0644);
+	long fd =
+	    sy_raw4(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		for (size_t done = 0; done < at;) {
 			long w = sy_raw3(SYS_write, fd, buf + done, at - done);

@@ -87,12 +87,12 @@ static void on_sigtrap(int sig, siginfo_t *info, void *ucv)
 static int install(int sig, void (*handler)(int, siginfo_t *, void *))
 {
 	struct kernel_sigaction sa = {
-		.handler = (void *)handler,
-		/* not deferred: a program handler that interrupts this one may
+	    .handler = (void *)handler,
+	    /* not deferred: a program handler that interrupts this one may
 		 * trap again, and a trap while blocked would kill the process */
-		.flags = SA_SIGINFO | SA_RESTORER | SA_NODEFER,
-		.restorer = (void *)sy_signal_restorer,
-		.mask = 0,
+	    .flags = SA_SIGINFO | SA_RESTORER | SA_NODEFER,
+	    .restorer = (void *)sy_signal_restorer,
+	    .mask = 0,
 	};
 	long r = sy_raw4(SYS_rt_sigaction, sig, &sa, 0, sizeof(sa.mask));
 	return r < 0 ? (int)r : 0;
@@ -106,8 +106,9 @@ int sy_sud_setup(void)
 
 int sy_sud_enable_thread(struct sy_thread *t)
 {
-	long r = sy_raw5(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
-			 sy_state.text_start, sy_state.text_end - sy_state.text_start, &t->selector);
+	long r =
+	    sy_raw5(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
+		    sy_state.text_start, sy_state.text_end - sy_state.text_start, &t->selector);
 	if (r < 0)
 		return (int)r;
 	t->sud_on = 1;

@@ -6,13 +6,13 @@
 #ifndef SY_H
 #define SY_H
 
-#define SY_T_SELF 0          /* struct sy_thread *: the area's own address */
-#define SY_T_DEPTH 8         /* uint8: >0 while switchyard's own code runs */
-#define SY_T_SELECTOR 9      /* uint8: Syscall User Dispatch selector */
-#define SY_T_SUD_ON 11       /* uint8: SUD is on for this thread */
-#define SY_T_VFORK_RET 16    /* return address of a vfork in flight */
-#define SY_T_TRAP_TOP 24     /* entries used in trap_ret */
-#define SY_T_TRAP_RET 32     /* return addresses of trapped calls, a small stack */
+#define SY_T_SELF 0	  /* struct sy_thread *: the area's own address */
+#define SY_T_DEPTH 8	  /* uint8: >0 while switchyard's own code runs */
+#define SY_T_SELECTOR 9	  /* uint8: Syscall User Dispatch selector */
+#define SY_T_SUD_ON 11	  /* uint8: SUD is on for this thread */
+#define SY_T_VFORK_RET 16 /* return address of a vfork in flight */
+#define SY_T_TRAP_TOP 24  /* entries used in trap_ret */
+#define SY_T_TRAP_RET 32  /* return addresses of trapped calls, a small stack */
 #define SY_TRAP_DEPTH 16
 
 /* struct sy_frame, as entry.S lays it out on the stack (offsets from its base). */
@@ -29,7 +29,7 @@
 #define SY_F_R13 80
 #define SY_F_R14 88
 #define SY_F_R15 96
-#define SY_F_SCRATCH 104     /* C-only area: the call, the hooks entered */
+#define SY_F_SCRATCH 104 /* C-only area: the call, the hooks entered */
 #define SY_F_SCRATCH_SIZE 160
 #define SY_F_TRAPPED (SY_F_SCRATCH + 64)   /* struct sy_frame.call.trapped */
 #define SY_F_SAVED_ARG (SY_F_SCRATCH + 80) /* struct sy_frame.saved_arg */
@@ -40,13 +40,13 @@
 #define SY_F_TO_USER_RSP (SY_F_RET + 136)
 
 /* What entry.S does after sy_dispatch returns. */
-#define SY_ACT_RETURN 0      /* result in frame rax; return to the program */
-#define SY_ACT_SIGRETURN 1   /* rt_sigreturn on the program's own stack */
-#define SY_ACT_VFORK 2       /* run the call with nothing kept on the stack */
-#define SY_ACT_CLONE 3       /* clone with a new stack: rsi adjusted, child record pushed */
-#define SY_ACT_CLONE3 4      /* clone3 with a new stack: rdi points to an adjusted copy */
+#define SY_ACT_RETURN 0	   /* result in frame rax; return to the program */
+#define SY_ACT_SIGRETURN 1 /* rt_sigreturn on the program's own stack */
+#define SY_ACT_VFORK 2	   /* run the call with nothing kept on the stack */
+#define SY_ACT_CLONE 3	   /* clone with a new stack: rsi adjusted, child record pushed */
+#define SY_ACT_CLONE3 4	   /* clone3 with a new stack: rdi points to an adjusted copy */
 
-#define SY_NR_MAX 512        /* == SY_NR_LIMIT; the page-0 sled covers [0, SY_NR_MAX) */
+#define SY_NR_MAX 512 /* == SY_NR_LIMIT; the page-0 sled covers [0, SY_NR_MAX) */
 
 /* sy_nr_table[nr]: SY_NR_MECH if the mechanism handles it, SY_NR_HOOK if a hook wants it. */
 #define SY_NR_MECH 1
@@ -69,14 +69,14 @@ struct sy_thread {
 	uint8_t selector;
 	uint8_t in_use;
 	uint8_t sud_on;
-	int32_t tid;              /* owner, for reuse after it exits */
+	int32_t tid; /* owner, for reuse after it exits */
 	uint64_t vfork_ret;
 	uint64_t trap_top;
 	uint64_t trap_ret[SY_TRAP_DEPTH];
-	struct sy_thread *next;   /* all areas ever made, for reuse */
-	uint64_t call_ret;        /* return address of the call sy_dispatch serves */
-	uint64_t owned_blocked;   /* owned signals (SIGSYS, SIGTRAP) the program believes blocked */
-	uint64_t owned_pending;   /* ...that arrived meanwhile, with their siginfo */
+	struct sy_thread *next; /* all areas ever made, for reuse */
+	uint64_t call_ret;	/* return address of the call sy_dispatch serves */
+	uint64_t owned_blocked; /* owned signals (SIGSYS, SIGTRAP) the program believes blocked */
+	uint64_t owned_pending; /* ...that arrived meanwhile, with their siginfo */
 	siginfo_t owned_info[2];
 	uint8_t clone3_args[256]; /* the adjusted copy of a clone3 argument block */
 };
@@ -95,16 +95,16 @@ struct sy_frame {
 	union {
 		struct {
 			struct sy_call call;
-			int entered;          /* hooks whose enter ran */
-			long saved_arg;       /* program's rsi/rdi while a clone is adjusted */
+			int entered;	/* hooks whose enter ran */
+			long saved_arg; /* program's rsi/rdi while a clone is adjusted */
 		};
 		struct {
-			long rcx, r11;        /* of a call that is not a site (badcall.c) */
+			long rcx, r11; /* of a call that is not a site (badcall.c) */
 		} bad;
 		char scratch[SY_F_SCRATCH_SIZE];
 	};
-	uint64_t flags;               /* the program's rflags */
-	uint64_t ret;                 /* the program's return address */
+	uint64_t flags; /* the program's rflags */
+	uint64_t ret;	/* the program's return address */
 };
 
 _Static_assert(offsetof(struct sy_frame, r15) == SY_F_R15, "layout");
@@ -118,17 +118,17 @@ _Static_assert(SY_NR_MAX == SY_NR_LIMIT, "sled covers the hookable numbers");
 /* Process-wide state of the mechanism (init.c). */
 struct sy_state {
 	struct sy_options opts;
-	enum sy_mode mode;            /* what runs: SY_MODE_REWRITE or SY_MODE_SUD */
-	char lib_path[4096];          /* this library, for LD_PRELOAD after execve */
+	enum sy_mode mode;		/* what runs: SY_MODE_REWRITE or SY_MODE_SUD */
+	char lib_path[4096];		/* this library, for LD_PRELOAD after execve */
 	uintptr_t text_start, text_end; /* sy_text: where switchyard's syscalls live */
-	int debug;                    /* SWITCHYARD_DEBUG: say why sites stay trapped */
+	int debug;			/* SWITCHYARD_DEBUG: say why sites stay trapped */
 };
 extern struct sy_state sy_state SY_HIDDEN;
 
 /* Read by entry.S on every call. */
-extern uint8_t *sy_site_bitmap SY_HIDDEN;     /* 1 bit per address: rewritten site ends */
+extern uint8_t *sy_site_bitmap SY_HIDDEN; /* 1 bit per address: rewritten site ends */
 extern uint8_t sy_nr_table[SY_NR_MAX] SY_HIDDEN;
-extern uint8_t sy_hook_all SY_HIDDEN;         /* some hook wants every number */
+extern uint8_t sy_hook_all SY_HIDDEN; /* some hook wants every number */
 extern uint32_t sy_xsave_size SY_HIDDEN;
 extern uint8_t sy_use_xsavec SY_HIDDEN;
 
@@ -147,7 +147,7 @@ long sy_raw6(long nr, long a1, long a2, long a3, long a4, long a5, long a6) SY_H
 #define sy_raw2(n, a, b) sy_raw6((n), (long)(a), (long)(b), 0, 0, 0, 0)
 #define sy_raw3(n, a, b, c) sy_raw6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define sy_raw4(n, a, b, c, d) sy_raw6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define sy_raw5(n, a, b, c, d, e) \
+#define sy_raw5(n, a, b, c, d, e)                                                                  \
 	sy_raw6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
 /* thread.c */
@@ -182,17 +182,17 @@ extern long sy_sites_trapped SY_HIDDEN;
 enum sy_site_verdict {
 	SY_SITE_OK,
 	SY_SITE_NOT_SYSCALL,
-	SY_SITE_STRADDLE,       /* the two bytes cross a cache line: no atomic store */
-	SY_SITE_NO_SYNC,        /* could not decode the code before the site */
-	SY_SITE_RAX_VARIABLE,   /* rax is not an immediate set just before */
-	SY_SITE_RAX_RANGE,      /* the immediate is past the sled */
-	SY_SITE_RED_ZONE,       /* code near the site uses memory below rsp */
-	SY_SITE_ANONYMOUS,      /* not file-backed (JIT code): its owner may rewrite it */
-	SY_SITE_PROTECTED,      /* the page cannot be made writable */
+	SY_SITE_STRADDLE,     /* the two bytes cross a cache line: no atomic store */
+	SY_SITE_NO_SYNC,      /* could not decode the code before the site */
+	SY_SITE_RAX_VARIABLE, /* rax is not an immediate set just before */
+	SY_SITE_RAX_RANGE,    /* the immediate is past the sled */
+	SY_SITE_RED_ZONE,     /* code near the site uses memory below rsp */
+	SY_SITE_ANONYMOUS,    /* not file-backed (JIT code): its owner may rewrite it */
+	SY_SITE_PROTECTED,    /* the page cannot be made writable */
 	SY_SITE_VERDICTS
 };
 #define SY_CHECK_SINGLE_THREAD 1 /* no other thread runs this code (a fresh mapping) */
-#define SY_CHECK_FUNCTION 2      /* before/after span the site's whole function */
+#define SY_CHECK_FUNCTION 2	 /* before/after span the site's whole function */
 enum sy_site_verdict sy_site_check(const uint8_t *code, size_t before, size_t after,
 				   uintptr_t address, unsigned flags, long *nr_out) SY_HIDDEN;
 const char *sy_site_verdict_name(enum sy_site_verdict v) SY_HIDDEN;
@@ -213,16 +213,17 @@ struct sy_functions {
 	const int32_t *table; /* pairs: function start, FDE; both relative to hdr */
 	size_t count;
 };
-int sy_functions_open(uintptr_t map_start, uint64_t file_offset, struct sy_functions *out) SY_HIDDEN;
+int sy_functions_open(uintptr_t map_start, uint64_t file_offset,
+		      struct sy_functions *out) SY_HIDDEN;
 int sy_functions_find(const struct sy_functions *f, uintptr_t addr, uintptr_t *start,
 		      uintptr_t *end, uintptr_t *next) SY_HIDDEN;
 
 /* scancache.c: scan results kept between processes */
 enum sy_scan_kind { SY_SCAN_CALL, SY_SCAN_TRAP, SY_SCAN_UNCLEAR };
 struct sy_scan_entry {
-	uint32_t offset;  /* in the region */
-	uint8_t kind;     /* enum sy_scan_kind */
-	uint8_t verdict;  /* enum sy_site_verdict, for a trap */
+	uint32_t offset; /* in the region */
+	uint8_t kind;	 /* enum sy_scan_kind */
+	uint8_t verdict; /* enum sy_site_verdict, for a trap */
 	uint16_t unused;
 };
 void sy_scancache_setup(void) SY_HIDDEN;
@@ -284,7 +285,7 @@ void sy_trace_reopen_child(void) SY_HIDDEN;
 
 /* Appends to buf[at..size), always leaving room for the NUL; returns the new end. */
 size_t sy_put(char *buf, size_t size, size_t at, const char *fmt, ...) SY_HIDDEN
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Messages on stderr, raw (no stdio), prefixed "switchyard: ". */
 void sy_say(const char *fmt, ...) SY_HIDDEN __attribute__((format(printf, 1, 2)));

@@ -23,7 +23,7 @@
 #include "sy.h"
 
 #define PAGE 4096
-#define JMP_RIP_LEN 6 /* ff 25 rel32: jmp *rel32(%rip) */
+#define JMP_RIP_LEN 6	/* ff 25 rel32: jmp *rel32(%rip) */
 #define SLOT (PAGE - 8) /* the 8-byte address of the entry stub */
 #define SECOND_JMP (SLOT - 8)
 

@@ -26,10 +26,10 @@ static enum sy_verdict deny_enter(void *ctx, struct sy_call *call, long *result)
 static uint8_t deny_interest[SY_NR_LIMIT / 8];
 
 static const struct sy_hook deny_hook = {
-	.version = SY_HOOK_API_VERSION,
-	.name = "example-deny-unlink",
-	.interest = deny_interest,
-	.enter = deny_enter,
+    .version = SY_HOOK_API_VERSION,
+    .name = "example-deny-unlink",
+    .interest = deny_interest,
+    .enter = deny_enter,
 };
 
 int switchyard_hook_init(void)

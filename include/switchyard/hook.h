@@ -38,10 +38,10 @@ extern "C" {
  * as they were: an int argument's upper 32 bits are whatever the program
  * left there (the kernel ignores them), so cast to int before use. */
 struct sy_call {
-	long nr;          /* rax: the system call number */
-	long args[6];     /* rdi, rsi, rdx, r10, r8, r9 */
-	uintptr_t site;   /* address of the instruction after the syscall */
-	int trapped;      /* 1 if it arrived through Syscall User Dispatch, 0 if rewritten */
+	long nr;	/* rax: the system call number */
+	long args[6];	/* rdi, rsi, rdx, r10, r8, r9 */
+	uintptr_t site; /* address of the instruction after the syscall */
+	int trapped;	/* 1 if it arrived through Syscall User Dispatch, 0 if rewritten */
 };
 
 enum sy_verdict {
@@ -50,9 +50,9 @@ enum sy_verdict {
 };
 
 struct sy_hook {
-	int version;      /* SY_HOOK_API_VERSION */
+	int version;	  /* SY_HOOK_API_VERSION */
 	const char *name; /* for messages */
-	void *ctx;        /* handed back to every callback */
+	void *ctx;	  /* handed back to every callback */
 
 	/* Bitmap of SY_NR_LIMIT bits: which numbers this hook wants to see. NULL
 	 * means every call. The fast path skips calls no hook is interested in. */

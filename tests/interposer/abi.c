@@ -49,20 +49,20 @@ _Static_assert(offsetof(struct abi_regs, zmm) == ABI_ZMM, "layout");
 _Static_assert(sizeof(struct abi_regs) == ABI_SIZE, "layout");
 
 static const char *const gpr_names[12] = {"rbx", "rdx", "rsi", "rdi", "rbp", "r8",
-					  "r9",  "r10", "r12", "r13", "r14", "r15"};
+					  "r9",	 "r10", "r12", "r13", "r14", "r15"};
 
 /* CF PF AF ZF SF DF OF */
 #define FLAGS_CHECKED 0xcd5UL
 #define FLAG_DF 0x400UL
 
-#define DECLARE_CTX(ctx)                                                 \
-	void abi_##ctx##_rsp_110(struct abi_regs *, struct abi_regs *, long); \
-	void abi_##ctx##_rsp_500(struct abi_regs *, struct abi_regs *, long); \
-	void abi_##ctx##_rbx_110(struct abi_regs *, struct abi_regs *, long); \
-	void abi_##ctx##_rbx_500(struct abi_regs *, struct abi_regs *, long); \
-	extern const unsigned char abi_##ctx##_rsp_110_site[];                \
-	extern const unsigned char abi_##ctx##_rsp_500_site[];                \
-	extern const unsigned char abi_##ctx##_rbx_110_site[];                \
+#define DECLARE_CTX(ctx)                                                                           \
+	void abi_##ctx##_rsp_110(struct abi_regs *, struct abi_regs *, long);                      \
+	void abi_##ctx##_rsp_500(struct abi_regs *, struct abi_regs *, long);                      \
+	void abi_##ctx##_rbx_110(struct abi_regs *, struct abi_regs *, long);                      \
+	void abi_##ctx##_rbx_500(struct abi_regs *, struct abi_regs *, long);                      \
+	extern const unsigned char abi_##ctx##_rsp_110_site[];                                     \
+	extern const unsigned char abi_##ctx##_rsp_500_site[];                                     \
+	extern const unsigned char abi_##ctx##_rbx_110_site[];                                     \
 	extern const unsigned char abi_##ctx##_rbx_500_site[];
 DECLARE_CTX(main)
 DECLARE_CTX(thread)
@@ -87,16 +87,16 @@ struct site {
 	int kind;
 };
 
-#define CTX_SITES(ctx)                                                                   \
-	{                                                                                \
-		{"rsp-redzone nr110", abi_##ctx##_rsp_110, abi_##ctx##_rsp_110_site, 110,  \
-		 ABI_KIND_RZ_RSP},                                                       \
-		{"rsp-redzone nr500", abi_##ctx##_rsp_500, abi_##ctx##_rsp_500_site, 500,  \
-		 ABI_KIND_RZ_RSP},                                                       \
-		{"rbx-redzone nr110", abi_##ctx##_rbx_110, abi_##ctx##_rbx_110_site, 110,  \
-		 ABI_KIND_RZ_RBX},                                                       \
-		{"rbx-redzone nr500", abi_##ctx##_rbx_500, abi_##ctx##_rbx_500_site, 500,  \
-		 ABI_KIND_RZ_RBX},                                                       \
+#define CTX_SITES(ctx)                                                                             \
+	{                                                                                          \
+		{"rsp-redzone nr110", abi_##ctx##_rsp_110, abi_##ctx##_rsp_110_site, 110,          \
+		 ABI_KIND_RZ_RSP},                                                                 \
+		    {"rsp-redzone nr500", abi_##ctx##_rsp_500, abi_##ctx##_rsp_500_site, 500,      \
+		     ABI_KIND_RZ_RSP},                                                             \
+		    {"rbx-redzone nr110", abi_##ctx##_rbx_110, abi_##ctx##_rbx_110_site, 110,      \
+		     ABI_KIND_RZ_RBX},                                                             \
+		    {"rbx-redzone nr500", abi_##ctx##_rbx_500, abi_##ctx##_rbx_500_site, 500,      \
+		     ABI_KIND_RZ_RBX},                                                             \
 	}
 
 static const struct site sites_main[4] = CTX_SITES(main);
@@ -105,10 +105,10 @@ static const struct site sites_sig[4] = CTX_SITES(sig);
 static const struct site sites_altsig[4] = CTX_SITES(altsig);
 static const struct site sites_storm[4] = CTX_SITES(storm);
 static const struct site sites_hard[4] = {
-	{"far-redzone nr110", abi_hard_far_110, abi_hard_far_110_site, 110, ABI_KIND_RZ_FAR},
-	{"far-redzone nr500", abi_hard_far_500, abi_hard_far_500_site, 500, ABI_KIND_RZ_FAR},
-	{"jmp-redzone nr110", abi_hard_jmp_110, abi_hard_jmp_110_site, 110, ABI_KIND_RZ_JMP},
-	{"jmp-redzone nr500", abi_hard_jmp_500, abi_hard_jmp_500_site, 500, ABI_KIND_RZ_JMP},
+    {"far-redzone nr110", abi_hard_far_110, abi_hard_far_110_site, 110, ABI_KIND_RZ_FAR},
+    {"far-redzone nr500", abi_hard_far_500, abi_hard_far_500_site, 500, ABI_KIND_RZ_FAR},
+    {"jmp-redzone nr110", abi_hard_jmp_110, abi_hard_jmp_110_site, 110, ABI_KIND_RZ_JMP},
+    {"jmp-redzone nr500", abi_hard_jmp_500, abi_hard_jmp_500_site, 500, ABI_KIND_RZ_JMP},
 };
 
 static long level;
@@ -265,13 +265,17 @@ static int compare(const char *ctx, const struct site *st, long it, const struct
 	}
 	int nvec = level == ABI_LEVEL_AVX512 ? 32 : 16;
 	int vbytes = level == ABI_LEVEL_AVX512 ? 64 : level == ABI_LEVEL_AVX ? 32 : 16;
-	const char *vname = level == ABI_LEVEL_AVX512 ? "zmm" : level == ABI_LEVEL_AVX ? "ymm" : "xmm";
+	const char *vname = level == ABI_LEVEL_AVX512 ? "zmm"
+			    : level == ABI_LEVEL_AVX  ? "ymm"
+						      : "xmm";
 	for (int z = 0; z < nvec; z++)
 		for (int b = 0; b < vbytes; b++)
 			if (out->zmm[z][b] != in->zmm[z][b]) {
 				say("%s MISMATCH %s%d byte %d (%s) expected 0x%02x got 0x%02x\n",
 				    where, vname, z, b,
-				    b < 16 ? "xmm part" : b < 32 ? "ymm upper half" : "zmm upper 256 bits",
+				    b < 16   ? "xmm part"
+				    : b < 32 ? "ymm upper half"
+					     : "zmm upper 256 bits",
 				    in->zmm[z][b], out->zmm[z][b]);
 				return 1;
 			}
@@ -323,7 +327,8 @@ static int run_sites(const char *ctx, const struct site *sites, int nsites, long
 {
 	int bad = 0;
 	for (int s = 0; s < nsites; s++) {
-		int r = run_site(ctx, &sites[s], (uint64_t)(s + 1) * 1000003 + (uint64_t)ctx[0], from, n);
+		int r = run_site(ctx, &sites[s], (uint64_t)(s + 1) * 1000003 + (uint64_t)ctx[0],
+				 from, n);
 		if (r)
 			bad++;
 		else if (!quiet)
@@ -338,7 +343,7 @@ static int check_rewrites(const char *ctx, const struct site *sites, int nsites)
 	int bad = 0;
 	for (int s = 0; s < nsites; s++) {
 		const struct site *st = &sites[s];
-		const char *now = is_syscall(st->site)	  ? "syscall"
+		const char *now = is_syscall(st->site)	   ? "syscall"
 				  : is_rewritten(st->site) ? "call *%rax"
 				  : is_trapping(st->site)  ? "int3"
 							   : "something else";
@@ -354,7 +359,10 @@ static int check_rewrites(const char *ctx, const struct site *sites, int nsites)
 			ok = is_trapping(st->site); /* red zone used through rsp: never a call */
 		if (!ok) {
 			say("%s %s: site is now %s: UNEXPECTED (--rewritten=%s)\n", ctx, st->name,
-			    now, rewrite_expect == REWRITE_YES ? "yes" : rewrite_expect == REWRITE_NO ? "no" : "any");
+			    now,
+			    rewrite_expect == REWRITE_YES  ? "yes"
+			    : rewrite_expect == REWRITE_NO ? "no"
+							   : "any");
 			bad++;
 		}
 	}
@@ -498,7 +506,8 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--hard") == 0)
 			hard = 1;
 		else {
-			fprintf(stderr, "usage: %s [--rewritten=yes|no|any] [--iterations=N] [--hard]\n",
+			fprintf(stderr,
+				"usage: %s [--rewritten=yes|no|any] [--iterations=N] [--hard]\n",
 				argv[0]);
 			return 2;
 		}
@@ -509,8 +518,8 @@ int main(int argc, char **argv)
 	ppid = getppid();
 	say("abi: vector level %s, %ld iterations per site\n",
 	    level == ABI_LEVEL_AVX512 ? "avx512 (zmm0-31, k0-7)"
-	    : level == ABI_LEVEL_AVX ? "avx (ymm0-15)"
-				     : "sse (xmm0-15)",
+	    : level == ABI_LEVEL_AVX  ? "avx (ymm0-15)"
+				      : "sse (xmm0-15)",
 	    iterations);
 	int bad = 0;
 
@@ -519,7 +528,8 @@ int main(int argc, char **argv)
 		 * the trap path (or the whole red zone must survive otherwise). */
 		bad += run_sites("main", sites_hard, 4, 0, iterations, 0);
 		bad += check_rewrites("main", sites_hard, 4);
-		say("abi --hard: %s\n", bad ? "FAILED" : "all registers and the red zone preserved");
+		say("abi --hard: %s\n",
+		    bad ? "FAILED" : "all registers and the red zone preserved");
 		return bad ? 1 : 0;
 	}
 
@@ -540,7 +550,8 @@ int main(int argc, char **argv)
 	stack_t ss;
 	ss.ss_size = 256 * 1024;
 	ss.ss_flags = 0;
-	ss.ss_sp = mmap(NULL, ss.ss_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ss.ss_sp =
+	    mmap(NULL, ss.ss_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ss.ss_sp == MAP_FAILED || sigaltstack(&ss, NULL) != 0) {
 		say("altstack: cannot set up sigaltstack\n");
 		bad++;

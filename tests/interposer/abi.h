@@ -21,26 +21,26 @@
 #define ABI_R14 80
 #define ABI_R15 88
 #define ABI_RFLAGS 96
-#define ABI_RSP 104        /* out: rsp after the syscall */
+#define ABI_RSP 104	   /* out: rsp after the syscall */
 #define ABI_RSP_BEFORE 112 /* out: rsp right before the syscall */
-#define ABI_RET 120        /* out: rax after the syscall */
+#define ABI_RET 120	   /* out: rax after the syscall */
 #define ABI_MXCSR 128
 #define ABI_FCW 132
-#define ABI_ST0 136        /* a double pushed on the x87 stack */
-#define ABI_K 144          /* k0..k7, 8 bytes each */
-#define ABI_RZ 256         /* 128 bytes: [rsp-128, rsp) */
-#define ABI_ZMM 384        /* zmm0..zmm31, 64 bytes each */
+#define ABI_ST0 136 /* a double pushed on the x87 stack */
+#define ABI_K 144   /* k0..k7, 8 bytes each */
+#define ABI_RZ 256  /* 128 bytes: [rsp-128, rsp) */
+#define ABI_ZMM 384 /* zmm0..zmm31, 64 bytes each */
 #define ABI_SIZE (ABI_ZMM + 32 * 64)
 
 /* Kinds of site. */
-#define ABI_KIND_RZ_RSP 0  /* red zone used through rsp right around the site: stays trapped */
-#define ABI_KIND_RZ_RBX 1  /* red zone used through a copy of rsp: may be rewritten */
-#define ABI_KIND_RZ_FAR 2  /* red zone used through rsp, >128 bytes away from the site */
-#define ABI_KIND_RZ_JMP 3  /* red zone used through rsp, with jumps between it and the site */
+#define ABI_KIND_RZ_RSP 0 /* red zone used through rsp right around the site: stays trapped */
+#define ABI_KIND_RZ_RBX 1 /* red zone used through a copy of rsp: may be rewritten */
+#define ABI_KIND_RZ_FAR 2 /* red zone used through rsp, >128 bytes away from the site */
+#define ABI_KIND_RZ_JMP 3 /* red zone used through rsp, with jumps between it and the site */
 
 /* Vector levels. */
-#define ABI_LEVEL_SSE 0    /* xmm0-15 */
-#define ABI_LEVEL_AVX 1    /* ymm0-15 */
+#define ABI_LEVEL_SSE 0	   /* xmm0-15 */
+#define ABI_LEVEL_AVX 1	   /* ymm0-15 */
 #define ABI_LEVEL_AVX512 2 /* zmm0-31, k0-7 */
 
 #ifndef __ASSEMBLER__

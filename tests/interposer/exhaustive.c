@@ -159,13 +159,11 @@ static void src_jit(void)
 {
 	/* mov $500,%eax; mov $MAGIC,%edi; syscall; ret */
 	static const unsigned char code[] = {
-		0xb8, 0xf4, 0x01, 0x00, 0x00,
-		0xbf, 0x1e, 0xab, 0x57, 0x51,
-		0x0f, 0x05,
-		0xc3,
+	    0xb8, 0xf4, 0x01, 0x00, 0x00, 0xbf, 0x1e, 0xab, 0x57, 0x51, 0x0f, 0x05, 0xc3,
 	};
 	long page = sysconf(_SC_PAGESIZE);
-	unsigned char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *p =
+	    mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		report_error("jit", strerror(errno));
 		return;
@@ -189,10 +187,10 @@ static void src_jit(void)
 /* ---- code that becomes executable in other ways ---- */
 
 static const unsigned char magic_code[] = {
-	0xb8, 0xf4, 0x01, 0x00, 0x00, /* mov $500,%eax */
-	0xbf, 0x1e, 0xab, 0x57, 0x51, /* mov $MAGIC,%edi */
-	0x0f, 0x05,                   /* syscall */
-	0xc3,                         /* ret */
+    0xb8, 0xf4, 0x01, 0x00, 0x00, /* mov $500,%eax */
+    0xbf, 0x1e, 0xab, 0x57, 0x51, /* mov $MAGIC,%edi */
+    0x0f, 0x05,			  /* syscall */
+    0xc3,			  /* ret */
 };
 #define MAGIC_CODE_SYSCALL 10 /* offset of the syscall instruction */
 
@@ -208,7 +206,8 @@ static int call_code_3x(const unsigned char *p)
 static void src_jit_recompiled(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	unsigned char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *p =
+	    mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		report_error("jit-recompiled", strerror(errno));
 		return;
@@ -287,8 +286,10 @@ static void src_shared_file_code(void)
 	if (pread(fd, now, sizeof now, 64) != (ssize_t)sizeof now ||
 	    memcmp(now, magic_code, sizeof now) != 0) {
 		char msg[96];
-		snprintf(msg, sizeof msg, "(the file's syscall bytes became %02x %02x: the program's "
-			 "file was modified)", now[MAGIC_CODE_SYSCALL], now[MAGIC_CODE_SYSCALL + 1]);
+		snprintf(msg, sizeof msg,
+			 "(the file's syscall bytes became %02x %02x: the program's "
+			 "file was modified)",
+			 now[MAGIC_CODE_SYSCALL], now[MAGIC_CODE_SYSCALL + 1]);
 		report_error("shared-file-code", msg);
 	} else {
 		report("shared-file-code", o, NULL);
@@ -421,9 +422,15 @@ static void src_threads_first_call_race(void)
 		void *r;
 		pthread_join(t[i], &r);
 		switch ((int)(intptr_t)r) {
-		case SY_CAUGHT: caught++; break;
-		case SY_MISSED: missed++; break;
-		default: other++; break;
+		case SY_CAUGHT:
+			caught++;
+			break;
+		case SY_MISSED:
+			missed++;
+			break;
+		default:
+			other++;
+			break;
 		}
 	}
 	pthread_barrier_destroy(&race_barrier);
@@ -468,8 +475,8 @@ static int clone_body(void *arg)
 	return 0; /* glibc's clone() then makes the exit syscall (this thread only) */
 }
 
-#define RAW_THREAD_FLAGS                                                              \
-	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | \
+#define RAW_THREAD_FLAGS                                                                           \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |        \
 	 CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
 
 static void src_clone(void)
@@ -572,9 +579,15 @@ static void src_clone3(void)
 			return;
 		}
 		switch (raw_result) {
-		case SY_CAUGHT: caught++; break;
-		case SY_MISSED: missed++; break;
-		default: other++; break;
+		case SY_CAUGHT:
+			caught++;
+			break;
+		case SY_MISSED:
+			missed++;
+			break;
+		default:
+			other++;
+			break;
 		}
 	}
 	report("clone3-thread", sy_outcome_of(caught, missed, other), NULL);
@@ -724,36 +737,45 @@ static void src_signal_timer(void)
 	signal(SIGALRM, SIG_DFL);
 }
 
-static void src_main_inline_first(void) { src_main_inline("main-inline-site"); }
-static void src_pthread_plain(void) { src_pthread("pthread", pthread_body); }
-static void src_pthread_nested(void) { src_pthread("pthread-in-pthread", pthread_nested_body); }
+static void src_main_inline_first(void)
+{
+	src_main_inline("main-inline-site");
+}
+static void src_pthread_plain(void)
+{
+	src_pthread("pthread", pthread_body);
+}
+static void src_pthread_nested(void)
+{
+	src_pthread("pthread-in-pthread", pthread_nested_body);
+}
 
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } sources[] = {
-	{"main-libc-syscall", src_main_libc},
-	{"main-inline-site", src_main_inline_first},
-	{"dlopen", src_dlopen},
-	{"jit", src_jit},
-	{"jit-recompiled", src_jit_recompiled},
-	{"jit-memfd-double-map", src_jit_memfd_double_map},
-	{"shared-file-code", src_shared_file_code},
-	{"mmap-mprotect-file-code", src_mmap_mprotect_file_code},
-	{"pthread", src_pthread_plain},
-	{"pthread-in-pthread", src_pthread_nested},
-	{"threads-first-call-race", src_threads_first_call_race},
-	{"clone-thread", src_clone},
-	{"clone3-thread", src_clone3},
-	{"fork-child", src_fork},
-	{"fork-from-thread", src_thread_fork},
-	{"vfork-child", src_vfork},
-	{"vfork-execve", src_vfork_exec},
-	{"fork-execve", src_fork_exec},
-	{"posix_spawn", src_posix_spawn},
-	{"system", src_system},
-	{"signal-handler-raise", src_signal_raise},
-	{"signal-handler-timer", src_signal_timer},
+    {"main-libc-syscall", src_main_libc},
+    {"main-inline-site", src_main_inline_first},
+    {"dlopen", src_dlopen},
+    {"jit", src_jit},
+    {"jit-recompiled", src_jit_recompiled},
+    {"jit-memfd-double-map", src_jit_memfd_double_map},
+    {"shared-file-code", src_shared_file_code},
+    {"mmap-mprotect-file-code", src_mmap_mprotect_file_code},
+    {"pthread", src_pthread_plain},
+    {"pthread-in-pthread", src_pthread_nested},
+    {"threads-first-call-race", src_threads_first_call_race},
+    {"clone-thread", src_clone},
+    {"clone3-thread", src_clone3},
+    {"fork-child", src_fork},
+    {"fork-from-thread", src_thread_fork},
+    {"vfork-child", src_vfork},
+    {"vfork-execve", src_vfork_exec},
+    {"fork-execve", src_fork_exec},
+    {"posix_spawn", src_posix_spawn},
+    {"system", src_system},
+    {"signal-handler-raise", src_signal_raise},
+    {"signal-handler-timer", src_signal_timer},
 };
 
 int main(int argc, char **argv)

@@ -23,11 +23,11 @@ static enum sy_verdict answer_enter(void *ctx, struct sy_call *call, long *resul
 }
 
 static const struct sy_hook answer_hook = {
-	.version = SY_HOOK_API_VERSION,
-	.name = "test-answer-500",
-	.ctx = 0,
-	.interest = interest,
-	.enter = answer_enter,
+    .version = SY_HOOK_API_VERSION,
+    .name = "test-answer-500",
+    .ctx = 0,
+    .interest = interest,
+    .enter = answer_enter,
 };
 
 __attribute__((visibility("default"))) int switchyard_hook_init(void)

@@ -72,12 +72,12 @@ static void note(const char *fmt, ...)
 		_exit(99);
 }
 
-#define EXPECT(cond, ...)            \
-	do {                         \
-		if (!(cond)) {       \
-			note(__VA_ARGS__); \
-			bad++;       \
-		}                    \
+#define EXPECT(cond, ...)                                                                          \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			note(__VA_ARGS__);                                                         \
+			bad++;                                                                     \
+		}                                                                                  \
 	} while (0)
 
 static long native_ppid;
@@ -129,10 +129,22 @@ static int null_call(uintptr_t target)
 	note("call to %#lx returned", (unsigned long)target);
 	return 1;
 }
-static int t_null_call_0(void) { return null_call(0); }
-static int t_null_call_40(void) { return null_call(0x40); }
-static int t_null_call_1f4(void) { return null_call(0x1f4); }
-static int t_null_call_800(void) { return null_call(0x800); }
+static int t_null_call_0(void)
+{
+	return null_call(0);
+}
+static int t_null_call_40(void)
+{
+	return null_call(0x40);
+}
+static int t_null_call_1f4(void)
+{
+	return null_call(0x1f4);
+}
+static int t_null_call_800(void)
+{
+	return null_call(0x800);
+}
 
 /* A tail call through a null or small function pointer compiles to
  * `jmp *%rax` (no return address pushed). */
@@ -149,8 +161,14 @@ static int tail_call_to(uintptr_t a)
 	note("tail call to %#lx returned %d", (unsigned long)a, r);
 	return 1;
 }
-static int t_tail_call_0(void) { return tail_call_to(0); }
-static int t_tail_call_40(void) { return tail_call_to(0x40); }
+static int t_tail_call_0(void)
+{
+	return tail_call_to(0);
+}
+static int t_tail_call_40(void)
+{
+	return tail_call_to(0x40);
+}
 
 /* With a SIGSEGV handler: what the kernel reports about the fault. */
 static volatile uintptr_t segv_target;
@@ -200,22 +218,34 @@ static int null_call_info(uintptr_t target)
 	note("call to %#lx returned", (unsigned long)target);
 	return 1;
 }
-static int t_null_call_info_0(void) { return null_call_info(0); }
-static int t_null_call_info_40(void) { return null_call_info(0x40); }
+static int t_null_call_info_0(void)
+{
+	return null_call_info(0);
+}
+static int t_null_call_info_40(void)
+{
+	return null_call_info(0x40);
+}
 
 /* ---- unknown system call numbers ---- */
 
 __attribute__((noinline)) static long inline_511(void)
 {
 	long ret;
-	__asm__ volatile("mov $511, %%eax\n\tsyscall" : "=a"(ret) : "D"(0L) : "rcx", "r11", "memory");
+	__asm__ volatile("mov $511, %%eax\n\tsyscall"
+			 : "=a"(ret)
+			 : "D"(0L)
+			 : "rcx", "r11", "memory");
 	return ret;
 }
 
 __attribute__((noinline)) static long inline_500_zero(void)
 {
 	long ret;
-	__asm__ volatile("mov $500, %%eax\n\tsyscall" : "=a"(ret) : "D"(0L) : "rcx", "r11", "memory");
+	__asm__ volatile("mov $500, %%eax\n\tsyscall"
+			 : "=a"(ret)
+			 : "D"(0L)
+			 : "rcx", "r11", "memory");
 	return ret;
 }
 
@@ -226,8 +256,8 @@ static int t_enosys(void)
 	for (unsigned i = 0; i < sizeof nrs / sizeof nrs[0]; i++) {
 		errno = 0;
 		long r = syscall(nrs[i], 0, 0, 0, 0, 0, 0);
-		EXPECT(r == -1 && errno == ENOSYS, "syscall(%ld) gave %ld errno %d, kernel: -1 ENOSYS",
-		       nrs[i], r, errno);
+		EXPECT(r == -1 && errno == ENOSYS,
+		       "syscall(%ld) gave %ld errno %d, kernel: -1 ENOSYS", nrs[i], r, errno);
 	}
 	for (int i = 0; i < 3; i++) {
 		long r = inline_500_zero();
@@ -243,8 +273,8 @@ static int t_nr_upper_bits(void)
 {
 	int bad = 0;
 	long r = syscall(0x100000000L | SYS_getppid);
-	EXPECT(r == native_ppid, "syscall(0x1_0000_006e) gave %ld errno %d, kernel: getppid = %ld", r,
-	       errno, native_ppid);
+	EXPECT(r == native_ppid, "syscall(0x1_0000_006e) gave %ld errno %d, kernel: getppid = %ld",
+	       r, errno, native_ppid);
 	r = sy_raw6(0xffffffff00000000L | SYS_getppid, 0, 0, 0, 0, 0, 0);
 	EXPECT(r == native_ppid, "raw rax 0xffffffff_0000006e gave %ld, kernel: getppid = %ld", r,
 	       native_ppid);
@@ -268,7 +298,8 @@ static int first_open_check(void)
 	int d = dup(0);
 	int b = openat(AT_FDCWD, "/dev/null", O_WRONLY | O_CLOEXEC);
 	if (a != 3 || pr != 0 || p[0] != 4 || p[1] != 5 || d != 6 || b != 7) {
-		printf("first-open: FAIL open=%d pipe=%d,%d dup=%d openat=%d, kernel gives 3 4,5 6 7\n",
+		printf("first-open: FAIL open=%d pipe=%d,%d dup=%d openat=%d, kernel gives 3 4,5 6 "
+		       "7\n",
 		       a, p[0], p[1], d, b);
 		bad = 1;
 	}
@@ -307,8 +338,10 @@ static int t_top_fds(void)
 	int top = (int)rl.rlim_cur;
 	for (int fd = top - 1; fd >= top - 8; fd--)
 		EXPECT(dup2(mf, fd) == fd, "dup2 onto %d failed: %s", fd, strerror(errno));
-	EXPECT(dup2(mf, top) == -1 && errno == EBADF, "dup2 onto %d (= RLIMIT_NOFILE) did not fail "
-						     "with EBADF", top);
+	EXPECT(dup2(mf, top) == -1 && errno == EBADF,
+	       "dup2 onto %d (= RLIMIT_NOFILE) did not fail "
+	       "with EBADF",
+	       top);
 	/* Some system calls of all kinds while the program owns the top fds. */
 	for (int i = 0; i < 50; i++) {
 		int fd = open("/dev/null", O_RDONLY);
@@ -326,8 +359,10 @@ static int t_top_fds(void)
 	}
 	struct stat now;
 	fstat(mf, &now);
-	EXPECT(now.st_size == 0, "someone wrote %ld bytes into the program's fds at the top of the "
-				 "range", (long)now.st_size);
+	EXPECT(now.st_size == 0,
+	       "someone wrote %ld bytes into the program's fds at the top of the "
+	       "range",
+	       (long)now.st_size);
 	return bad;
 }
 
@@ -437,7 +472,8 @@ static int t_sigsys_blocked(void)
 	EXPECT(sigismember(&old, SIGSYS) == 1, "SIGSYS blocked but sigprocmask reads it unblocked");
 	/* switchyard still works: trapped (libc syscall) and rewritten calls */
 	for (int i = 0; i < 20; i++) {
-		EXPECT(syscall(SYS_getppid) == native_ppid, "syscall(getppid) wrong with SIGSYS blocked");
+		EXPECT(syscall(SYS_getppid) == native_ppid,
+		       "syscall(getppid) wrong with SIGSYS blocked");
 		EXPECT(getppid() == native_ppid, "getppid wrong with SIGSYS blocked");
 	}
 	raise(SIGSYS);
@@ -459,7 +495,8 @@ static int t_sigsys_blocked(void)
 	       (unsigned long long)raw, (unsigned long long)want);
 	sigprocmask(SIG_SETMASK, NULL, &rb);
 	EXPECT(sigismember(&rb, SIGSYS) == 1, "SIGSYS not blocked under a full mask");
-	EXPECT(syscall(SYS_getppid) == native_ppid, "syscall(getppid) wrong with all signals blocked");
+	EXPECT(syscall(SYS_getppid) == native_ppid,
+	       "syscall(getppid) wrong with all signals blocked");
 	/* Unblock: the pending SIGSYS arrives now, once, as sent. */
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
@@ -499,13 +536,13 @@ static int t_sigsys_blocked_thread(void)
 static int install_getppid_trap(void)
 {
 	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP | 0x42),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP | 0x42),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
@@ -539,24 +576,27 @@ static int t_seccomp_trap(void)
 		sys_count = 0;
 		sys_set_rax = 4242 + i;
 		long r = getppid();
-		EXPECT(r == 4242 + i, "getppid() under the trap returned %ld, handler set %d", r, 4242 + i);
+		EXPECT(r == 4242 + i, "getppid() under the trap returned %ld, handler set %d", r,
+		       4242 + i);
 		EXPECT(sys_count == 1 && sys_signo == SIGSYS && sys_code == SYS_SECCOMP &&
-			       sys_syscall == SYS_getppid && sys_arch == AUDIT_ARCH_X86_64 &&
-			       sys_errno == 0x42,
+			   sys_syscall == SYS_getppid && sys_arch == AUDIT_ARCH_X86_64 &&
+			   sys_errno == 0x42,
 		       "libc getppid: handler ran %d times with signo %d si_code %d si_syscall %d "
 		       "si_arch %#x si_errno %#x; kernel: once, SIGSYS, SYS_SECCOMP, %d, %#x, 0x42",
-		       sys_count, sys_signo, sys_code, sys_syscall, sys_arch, sys_errno, SYS_getppid,
-		       AUDIT_ARCH_X86_64);
+		       sys_count, sys_signo, sys_code, sys_syscall, sys_arch, sys_errno,
+		       SYS_getppid, AUDIT_ARCH_X86_64);
 		sys_count = 0;
 		r = syscall(SYS_getppid);
 		EXPECT(r == 4242 + i && sys_count == 1 && sys_code == SYS_SECCOMP,
-		       "syscall(getppid) under the trap returned %ld, handler ran %d times, si_code %d",
+		       "syscall(getppid) under the trap returned %ld, handler ran %d times, "
+		       "si_code %d",
 		       r, sys_count, sys_code);
 		sys_count = 0;
 		r = inline_getppid();
-		EXPECT(r == 4242 + i && sys_count == 1 && sys_code == SYS_SECCOMP,
-		       "inline getppid under the trap returned %ld, handler ran %d times, si_code %d", r,
-		       sys_count, sys_code);
+		EXPECT(
+		    r == 4242 + i && sys_count == 1 && sys_code == SYS_SECCOMP,
+		    "inline getppid under the trap returned %ld, handler ran %d times, si_code %d",
+		    r, sys_count, sys_code);
 		EXPECT(sys_call_addr == (uintptr_t)sy_odd_getppid_after,
 		       "inline getppid: si_call_addr %#lx, kernel gives the address after the "
 		       "program's syscall instruction %p",
@@ -642,10 +682,11 @@ static int restart_case(int sa_restart, int via_libc)
 	int e = errno;
 	const char *how = via_libc ? "read()" : "syscall(SYS_read)";
 	if (sa_restart)
-		EXPECT(r == 1 && c == 'x' && alarm_count == 1,
-		       "%s with SA_RESTART: returned %ld errno %d (handler ran %d); kernel restarts "
-		       "it and it returns the handler's byte",
-		       how, r, e, alarm_count);
+		EXPECT(
+		    r == 1 && c == 'x' && alarm_count == 1,
+		    "%s with SA_RESTART: returned %ld errno %d (handler ran %d); kernel restarts "
+		    "it and it returns the handler's byte",
+		    how, r, e, alarm_count);
 	else {
 		EXPECT(r == -1 && e == EINTR && alarm_count == 1,
 		       "%s without SA_RESTART: returned %ld errno %d (handler ran %d); kernel: -1 "
@@ -742,9 +783,10 @@ static int t_sa_restart_storm(void)
 	setitimer(ITIMER_REAL, &off, NULL);
 	pthread_join(t, NULL);
 	EXPECT(r1 == 1 && r2 == 2 && memcmp(buf, "abc", 3) == 0,
-	       "reads under a 1ms SA_RESTART timer: %ld (errno %d), %ld (errno %d); kernel: 1, 2", r1,
-	       e1, r2, e2);
-	EXPECT(plain_alarms >= 20, "only %d timer signals arrived during 300ms at 1ms", plain_alarms);
+	       "reads under a 1ms SA_RESTART timer: %ld (errno %d), %ld (errno %d); kernel: 1, 2",
+	       r1, e1, r2, e2);
+	EXPECT(plain_alarms >= 20, "only %d timer signals arrived during 300ms at 1ms",
+	       plain_alarms);
 	return bad;
 }
 
@@ -777,7 +819,8 @@ static int t_stop_cont_restarts(void)
 	struct timespec sl = {0, 200 * 1000 * 1000};
 	int r = nanosleep(&sl, NULL);
 	double t1 = now_s();
-	EXPECT(r == 0, "nanosleep across SIGSTOP/SIGCONT returned %d errno %d; kernel: 0", r, errno);
+	EXPECT(r == 0, "nanosleep across SIGSTOP/SIGCONT returned %d errno %d; kernel: 0", r,
+	       errno);
 	EXPECT(t1 - t0 >= 0.199, "nanosleep(200ms) across a stop returned after %.3fs", t1 - t0);
 	char c = 0;
 	long n = syscall(SYS_read, p[0], &c, 1);
@@ -812,17 +855,18 @@ static void alt_handler(int sig)
 	int bad = 0;
 	alt_ran++;
 	alt_msg[0] = 0;
-#define ALT_EXPECT(c, what)                                              \
-	do {                                                             \
-		if (!(c) && !bad) {                                      \
-			bad = 1;                                         \
-			snprintf(alt_msg, sizeof alt_msg, "%s", what);    \
-		}                                                        \
+#define ALT_EXPECT(c, what)                                                                        \
+	do {                                                                                       \
+		if (!(c) && !bad) {                                                                \
+			bad = 1;                                                                   \
+			snprintf(alt_msg, sizeof alt_msg, "%s", what);                             \
+		}                                                                                  \
 	} while (0)
 	ALT_EXPECT(&here >= alt_base && &here < alt_base + alt_size, "handler not on the altstack");
 	stack_t cur;
-	ALT_EXPECT(sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_ONSTACK) && cur.ss_sp == alt_base,
-		   "sigaltstack in the handler does not report SS_ONSTACK with the program's stack");
+	ALT_EXPECT(
+	    sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_ONSTACK) && cur.ss_sp == alt_base,
+	    "sigaltstack in the handler does not report SS_ONSTACK with the program's stack");
 	stack_t other = {.ss_sp = alt_base, .ss_size = alt_size, .ss_flags = 0};
 	errno = 0;
 	ALT_EXPECT(sigaltstack(&other, NULL) == -1 && errno == EPERM,
@@ -832,7 +876,7 @@ static void alt_handler(int sig)
 	int p[2];
 	char buf[4] = {0};
 	ALT_EXPECT(pipe(p) == 0 && write(p[1], "alt", 3) == 3 && read(p[0], buf, 3) == 3 &&
-			   memcmp(buf, "alt", 3) == 0,
+		       memcmp(buf, "alt", 3) == 0,
 		   "pipe write/read on the altstack");
 	close(p[0]);
 	close(p[1]);
@@ -858,7 +902,7 @@ static int t_sigaltstack(void)
 	ss.ss_size = alt_size;
 	EXPECT(sigaltstack(&ss, NULL) == 0, "sigaltstack failed: %s", strerror(errno));
 	EXPECT(sigaltstack(NULL, &cur) == 0 && cur.ss_sp == alt_base && cur.ss_size == alt_size &&
-		       cur.ss_flags == 0,
+		   cur.ss_flags == 0,
 	       "sigaltstack reads back sp %p size %zu flags %d; set %p %zu 0", cur.ss_sp,
 	       cur.ss_size, cur.ss_flags, (void *)alt_base, alt_size);
 	set_handler(SIGUSR1, alt_handler, SA_ONSTACK);
@@ -1093,12 +1137,12 @@ static int t_exit_after_main_thread_exit(void)
 static int efault_with(void *badp)
 {
 	int bad = 0;
-#define FAULTS(expr, what)                                                                    \
-	do {                                                                                  \
-		errno = 0;                                                                    \
-		long r_ = (long)(expr);                                                      \
-		EXPECT(r_ == -1 && errno == EFAULT, "%s gave %ld errno %d; kernel: -1 EFAULT", \
-		       what, r_, errno);                                                      \
+#define FAULTS(expr, what)                                                                         \
+	do {                                                                                       \
+		errno = 0;                                                                         \
+		long r_ = (long)(expr);                                                            \
+		EXPECT(r_ == -1 && errno == EFAULT, "%s gave %ld errno %d; kernel: -1 EFAULT",     \
+		       what, r_, errno);                                                           \
 	} while (0)
 	FAULTS(write(1, badp, 10), "write(1, bad, 10)");
 	int p[2];
@@ -1118,7 +1162,8 @@ static int efault_with(void *badp)
 	FAULTS(syscall(SYS_rt_sigaction, SIGUSR1, badp, NULL, 8), "rt_sigaction(SIGUSR1, bad)");
 	FAULTS(syscall(SYS_rt_sigaction, SIGSYS, badp, NULL, 8), "rt_sigaction(SIGSYS, bad)");
 	FAULTS(syscall(SYS_rt_sigaction, SIGSYS, NULL, badp, 8), "rt_sigaction(SIGSYS, NULL, bad)");
-	FAULTS(syscall(SYS_rt_sigaction, SIGSEGV, NULL, badp, 8), "rt_sigaction(SIGSEGV, NULL, bad)");
+	FAULTS(syscall(SYS_rt_sigaction, SIGSEGV, NULL, badp, 8),
+	       "rt_sigaction(SIGSEGV, NULL, bad)");
 	FAULTS(syscall(SYS_rt_sigprocmask, SIG_BLOCK, badp, NULL, 8), "rt_sigprocmask(bad)");
 	FAULTS(syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, badp, 8), "rt_sigprocmask(NULL, bad)");
 	FAULTS(syscall(SYS_sigaltstack, badp, NULL), "sigaltstack(bad)");
@@ -1261,8 +1306,8 @@ __asm__(".text\n"
 	".p2align 4\n"
 	"sy_odd_straddle:\n"
 	"	xor %eax, %eax\n"
-	"	add $0x0f, %al\n"              /* 04 0f */
-	"	add $0x11223305, %eax\n"       /* 05 05 33 22 11 */
+	"	add $0x0f, %al\n"	 /* 04 0f */
+	"	add $0x11223305, %eax\n" /* 05 05 33 22 11 */
 	"	ret\n"
 	".p2align 4\n"
 	"	int3\n"
@@ -1288,7 +1333,8 @@ static int t_syscall_bytes_not_code(void)
 	EXPECT(memcmp(sy_odd_text_data, want, sizeof want) == 0,
 	       "data in .text that looks like syscalls was modified: %02x %02x at +5, %02x %02x at "
 	       "+13 (was 0f 05)",
-	       sy_odd_text_data[5], sy_odd_text_data[6], sy_odd_text_data[13], sy_odd_text_data[14]);
+	       sy_odd_text_data[5], sy_odd_text_data[6], sy_odd_text_data[13],
+	       sy_odd_text_data[14]);
 	long v = sy_odd_movabs();
 	EXPECT(v == 0x050f000001f4b800L, "movabs with 0f 05 in its immediate gave %#lx", v);
 	v = sy_odd_straddle();
@@ -1328,10 +1374,11 @@ static int t_sigill_own_handler(void)
 	ill_count = 0;
 	for (int i = 0; i < 10; i++)
 		EXPECT(sy_odd_rz_getppid() == native_ppid, "red-zone getppid gave a wrong result");
-	EXPECT(ill_count == 0, "the program's SIGILL handler ran %d times for system calls", ill_count);
+	EXPECT(ill_count == 0, "the program's SIGILL handler ran %d times for system calls",
+	       ill_count);
 	sy_odd_real_ud2();
-	EXPECT(ill_count == 1 && ill_code == ILL_ILLOPN &&
-		       ill_addr == (uintptr_t)sy_odd_real_ud2 && ill_rip == (uintptr_t)sy_odd_real_ud2,
+	EXPECT(ill_count == 1 && ill_code == ILL_ILLOPN && ill_addr == (uintptr_t)sy_odd_real_ud2 &&
+		   ill_rip == (uintptr_t)sy_odd_real_ud2,
 	       "own ud2: handler ran %d times, si_code %d si_addr %#lx rip %#lx; kernel: once, "
 	       "ILL_ILLOPN (%d), %p, %p",
 	       ill_count, ill_code, (unsigned long)ill_addr, (unsigned long)ill_rip, ILL_ILLOPN,
@@ -1372,9 +1419,10 @@ static int t_sigtrap_own_handler(void)
 	EXPECT(trap_count == 0, "the program's SIGTRAP handler ran %d times for system calls",
 	       trap_count);
 	sy_odd_real_int3();
-	EXPECT(trap_count == 1 && trap_code == SI_KERNEL && trap_rip == (uintptr_t)sy_odd_after_int3,
-	       "own int3: handler ran %d times, si_code %d rip %#lx; kernel: once, SI_KERNEL (%d), %p",
-	       trap_count, trap_code, (unsigned long)trap_rip, SI_KERNEL, (void *)sy_odd_after_int3);
+	EXPECT(
+	    trap_count == 1 && trap_code == SI_KERNEL && trap_rip == (uintptr_t)sy_odd_after_int3,
+	    "own int3: handler ran %d times, si_code %d rip %#lx; kernel: once, SI_KERNEL (%d), %p",
+	    trap_count, trap_code, (unsigned long)trap_rip, SI_KERNEL, (void *)sy_odd_after_int3);
 	return bad;
 }
 
@@ -1405,7 +1453,8 @@ static int t_sigtrap_blocked_sites_work(void)
 	sigaddset(&set, SIGTRAP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (int i = 0; i < 10; i++)
-		EXPECT(sy_odd_rz_getppid() == native_ppid, "red-zone getppid wrong with SIGTRAP blocked");
+		EXPECT(sy_odd_rz_getppid() == native_ppid,
+		       "red-zone getppid wrong with SIGTRAP blocked");
 	sigprocmask(SIG_BLOCK, NULL, &cur);
 	EXPECT(sigismember(&cur, SIGTRAP) == 1, "SIGTRAP no longer reads back blocked");
 	return bad;
@@ -1437,8 +1486,8 @@ static int t_sigill_user(void)
 	set_action(SIGILL, sigill_user_handler, 0);
 	kill(getpid(), SIGILL);
 	EXPECT(ill_user_count == 1 && ill_user_code == SI_USER,
-	       "kill(SIGILL): handler ran %d times, si_code %d; kernel: once, SI_USER", ill_user_count,
-	       ill_user_code);
+	       "kill(SIGILL): handler ran %d times, si_code %d; kernel: once, SI_USER",
+	       ill_user_count, ill_user_code);
 	return bad;
 }
 
@@ -1459,9 +1508,10 @@ static int t_sigill_readback(void)
 	sigaction(SIGILL, NULL, &o_ill);
 	sigaction(SIGUSR2, NULL, &o_usr);
 	EXPECT(o_ill.sa_sigaction == o_usr.sa_sigaction && o_ill.sa_flags == o_usr.sa_flags &&
-		       memcmp(&o_ill.sa_mask, &o_usr.sa_mask, sizeof o_ill.sa_mask) == 0,
+		   memcmp(&o_ill.sa_mask, &o_usr.sa_mask, sizeof o_ill.sa_mask) == 0,
 	       "SIGILL reads back handler %p flags %#x, kernel gives %p %#x",
-	       (void *)o_ill.sa_sigaction, o_ill.sa_flags, (void *)o_usr.sa_sigaction, o_usr.sa_flags);
+	       (void *)o_ill.sa_sigaction, o_ill.sa_flags, (void *)o_usr.sa_sigaction,
+	       o_usr.sa_flags);
 	return bad;
 }
 
@@ -1475,13 +1525,15 @@ static int t_sigill_blocked_ignored(void)
 	sigaddset(&set, SIGILL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (int i = 0; i < 10; i++)
-		EXPECT(sy_odd_rz_getppid() == native_ppid, "red-zone getppid wrong with SIGILL blocked");
+		EXPECT(sy_odd_rz_getppid() == native_ppid,
+		       "red-zone getppid wrong with SIGILL blocked");
 	sigprocmask(SIG_SETMASK, NULL, &cur);
 	EXPECT(sigismember(&cur, SIGILL) == 1, "SIGILL no longer blocked after system calls");
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	signal(SIGILL, SIG_IGN);
 	for (int i = 0; i < 10; i++)
-		EXPECT(sy_odd_rz_getppid() == native_ppid, "red-zone getppid wrong with SIGILL ignored");
+		EXPECT(sy_odd_rz_getppid() == native_ppid,
+		       "red-zone getppid wrong with SIGILL ignored");
 	struct sigaction o;
 	sigaction(SIGILL, NULL, &o);
 	EXPECT(o.sa_handler == SIG_IGN, "SIG_IGN on SIGILL reads back as %p", (void *)o.sa_handler);
@@ -1514,60 +1566,60 @@ struct check {
 	const char *name;
 	int (*fn)(void);
 	int want_signal; /* 0: the child must exit 0 */
-	int want_exit;   /* with want_signal 0: the exit code */
+	int want_exit;	 /* with want_signal 0: the exit code */
 };
 
 static const struct check checks[] = {
-	{"null-call-0", t_null_call_0, SIGSEGV, 0},
-	{"null-call-0x40", t_null_call_40, SIGSEGV, 0},
-	{"null-call-0x1f4", t_null_call_1f4, SIGSEGV, 0},
-	{"null-call-0x800", t_null_call_800, SIGSEGV, 0},
-	{"tail-call-0", t_tail_call_0, SIGSEGV, 0},
-	{"tail-call-0x40", t_tail_call_40, SIGSEGV, 0},
-	{"null-call-siginfo-0", t_null_call_info_0, 0, 0},
-	{"null-call-siginfo-0x40", t_null_call_info_40, 0, 0},
-	{"enosys", t_enosys, 0, 0},
-	{"nr-upper-bits-ignored", t_nr_upper_bits, 0, 0},
-	{"top-fds-belong-to-program", t_top_fds, 0, 0},
-	{"sigsys-kill-raise-sigqueue", t_sigsys_user, 0, 0},
-	{"sigsys-disposition-readback", t_sigsys_readback, 0, 0},
-	{"sigsys-default-kills", t_sigsys_default, SIGSYS, 0},
-	{"sigsys-blocked", t_sigsys_blocked, 0, 0},
-	{"sigsys-blocked-thread", t_sigsys_blocked_thread, 0, 0},
-	{"seccomp-trap-handler", t_seccomp_trap, 0, 0},
-	{"seccomp-trap-default-kills", t_seccomp_trap_default, SIGSYS, 0},
-	{"seccomp-trap-siglongjmp", t_seccomp_trap_longjmp, 0, 0},
-	{"eintr-read", t_eintr_read, 0, 0},
-	{"sa-restart-read", t_sa_restart_read, 0, 0},
-	{"never-restarted-poll-nanosleep", t_never_restarted, 0, 0},
-	{"sa-restart-timer-storm", t_sa_restart_storm, 0, 0},
-	{"stop-cont-restarts", t_stop_cont_restarts, 0, 0},
-	{"sigaltstack-handler-syscalls", t_sigaltstack, 0, 0},
-	{"siglongjmp-from-handler", t_siglongjmp, 0, 0},
-	{"siglongjmp-from-blocked-read", t_siglongjmp_from_read, 0, 0},
-	{"longjmp-chk-from-altstack", t_longjmp_chk_altstack, 0, 0},
-	{"exit_group-from-thread", t_exit_group_thread, 0, 42},
-	{"exit_group-inline-from-thread", t_exit_group_thread_inline, 0, 43},
-	{"exit-after-main-thread-exit", t_exit_after_main_thread_exit, 0, 44},
-	{"efault", t_efault, 0, 0},
-	{"efault-kernel-address", t_efault_kernel_address, 0, 0},
-	{"efault-page0-pointer", t_efault_page0, 0, 0},
-	{"null-data-read", t_null_read, SIGSEGV, 0},
-	{"null-data-write", t_null_write, SIGSEGV, 0},
-	{"execve-fails", t_execve_fails, 0, 0},
-	{"syscall-bytes-that-are-not-code", t_syscall_bytes_not_code, 0, 0},
-	{"sigill-own-ud2-default-kills", t_sigill_default_kills, SIGILL, 0},
-	{"sigtrap-own-int3-default-kills", t_sigtrap_default_kills, SIGTRAP, 0},
-	{"sigtrap-own-handler", t_sigtrap_own_handler, 0, 0},
-	{"sigtrap-kill-and-readback", t_sigtrap_user, 0, 0},
-	{"sigtrap-blocked-sites-work", t_sigtrap_blocked_sites_work, 0, 0},
-	{"sigtrap-blocked-own-int3-kills", t_sigtrap_blocked_own_int3_kills, SIGTRAP, 0},
-	{"sigill-own-handler", t_sigill_own_handler, 0, 0},
-	{"sigill-kill", t_sigill_user, 0, 0},
-	{"sigill-disposition-readback", t_sigill_readback, 0, 0},
-	{"sigill-blocked-ignored", t_sigill_blocked_ignored, 0, 0},
-	{"sigill-ignored-own-ud2-kills", t_sigill_ignored_ud2_kills, SIGILL, 0},
-	{"sigill-blocked-own-ud2-kills", t_sigill_blocked_ud2_kills, SIGILL, 0},
+    {"null-call-0", t_null_call_0, SIGSEGV, 0},
+    {"null-call-0x40", t_null_call_40, SIGSEGV, 0},
+    {"null-call-0x1f4", t_null_call_1f4, SIGSEGV, 0},
+    {"null-call-0x800", t_null_call_800, SIGSEGV, 0},
+    {"tail-call-0", t_tail_call_0, SIGSEGV, 0},
+    {"tail-call-0x40", t_tail_call_40, SIGSEGV, 0},
+    {"null-call-siginfo-0", t_null_call_info_0, 0, 0},
+    {"null-call-siginfo-0x40", t_null_call_info_40, 0, 0},
+    {"enosys", t_enosys, 0, 0},
+    {"nr-upper-bits-ignored", t_nr_upper_bits, 0, 0},
+    {"top-fds-belong-to-program", t_top_fds, 0, 0},
+    {"sigsys-kill-raise-sigqueue", t_sigsys_user, 0, 0},
+    {"sigsys-disposition-readback", t_sigsys_readback, 0, 0},
+    {"sigsys-default-kills", t_sigsys_default, SIGSYS, 0},
+    {"sigsys-blocked", t_sigsys_blocked, 0, 0},
+    {"sigsys-blocked-thread", t_sigsys_blocked_thread, 0, 0},
+    {"seccomp-trap-handler", t_seccomp_trap, 0, 0},
+    {"seccomp-trap-default-kills", t_seccomp_trap_default, SIGSYS, 0},
+    {"seccomp-trap-siglongjmp", t_seccomp_trap_longjmp, 0, 0},
+    {"eintr-read", t_eintr_read, 0, 0},
+    {"sa-restart-read", t_sa_restart_read, 0, 0},
+    {"never-restarted-poll-nanosleep", t_never_restarted, 0, 0},
+    {"sa-restart-timer-storm", t_sa_restart_storm, 0, 0},
+    {"stop-cont-restarts", t_stop_cont_restarts, 0, 0},
+    {"sigaltstack-handler-syscalls", t_sigaltstack, 0, 0},
+    {"siglongjmp-from-handler", t_siglongjmp, 0, 0},
+    {"siglongjmp-from-blocked-read", t_siglongjmp_from_read, 0, 0},
+    {"longjmp-chk-from-altstack", t_longjmp_chk_altstack, 0, 0},
+    {"exit_group-from-thread", t_exit_group_thread, 0, 42},
+    {"exit_group-inline-from-thread", t_exit_group_thread_inline, 0, 43},
+    {"exit-after-main-thread-exit", t_exit_after_main_thread_exit, 0, 44},
+    {"efault", t_efault, 0, 0},
+    {"efault-kernel-address", t_efault_kernel_address, 0, 0},
+    {"efault-page0-pointer", t_efault_page0, 0, 0},
+    {"null-data-read", t_null_read, SIGSEGV, 0},
+    {"null-data-write", t_null_write, SIGSEGV, 0},
+    {"execve-fails", t_execve_fails, 0, 0},
+    {"syscall-bytes-that-are-not-code", t_syscall_bytes_not_code, 0, 0},
+    {"sigill-own-ud2-default-kills", t_sigill_default_kills, SIGILL, 0},
+    {"sigtrap-own-int3-default-kills", t_sigtrap_default_kills, SIGTRAP, 0},
+    {"sigtrap-own-handler", t_sigtrap_own_handler, 0, 0},
+    {"sigtrap-kill-and-readback", t_sigtrap_user, 0, 0},
+    {"sigtrap-blocked-sites-work", t_sigtrap_blocked_sites_work, 0, 0},
+    {"sigtrap-blocked-own-int3-kills", t_sigtrap_blocked_own_int3_kills, SIGTRAP, 0},
+    {"sigill-own-handler", t_sigill_own_handler, 0, 0},
+    {"sigill-kill", t_sigill_user, 0, 0},
+    {"sigill-disposition-readback", t_sigill_readback, 0, 0},
+    {"sigill-blocked-ignored", t_sigill_blocked_ignored, 0, 0},
+    {"sigill-ignored-own-ud2-kills", t_sigill_ignored_ud2_kills, SIGILL, 0},
+    {"sigill-blocked-own-ud2-kills", t_sigill_blocked_ud2_kills, SIGILL, 0},
 };
 
 static int hooked = -1; /* -1: do not probe; 1: magic must be caught; 0: missed */
@@ -1689,10 +1741,12 @@ int main(int argc, char **argv)
 		sigaction(SIGSYS, NULL, &o);
 		sigprocmask(SIG_SETMASK, NULL, &m);
 		sigaltstack(NULL, &ss);
-		if (o.sa_handler != SIG_DFL || sigismember(&m, SIGSYS) || ss.ss_flags != SS_DISABLE) {
+		if (o.sa_handler != SIG_DFL || sigismember(&m, SIGSYS) ||
+		    ss.ss_flags != SS_DISABLE) {
 			printf("sigsys-initial: FAIL at start SIGSYS handler %p, blocked %d, "
 			       "sigaltstack flags %d; kernel: SIG_DFL, 0, SS_DISABLE (%d)\n",
-			       (void *)o.sa_handler, sigismember(&m, SIGSYS), ss.ss_flags, SS_DISABLE);
+			       (void *)o.sa_handler, sigismember(&m, SIGSYS), ss.ss_flags,
+			       SS_DISABLE);
 			bad++;
 		} else {
 			printf("sigsys-initial: ok\n");

@@ -30,9 +30,12 @@ enum sy_magic_outcome {
 static inline const char *sy_outcome_name(int o)
 {
 	switch (o) {
-	case SY_CAUGHT: return "caught";
-	case SY_MISSED: return "missed";
-	default: return "mixed";
+	case SY_CAUGHT:
+		return "caught";
+	case SY_MISSED:
+		return "missed";
+	default:
+		return "mixed";
 	}
 }
 
@@ -106,8 +109,8 @@ __attribute__((unused)) static int sy_magic_all(void)
 
 /* A raw system call with a variable number: never rewritten, never touches
  * errno (safe in a thread that shares TLS with its parent). */
-__attribute__((unused)) static long sy_raw6(long nr, long a1, long a2, long a3,
-					    long a4, long a5, long a6)
+__attribute__((unused)) static long sy_raw6(long nr, long a1, long a2, long a3, long a4, long a5,
+					    long a6)
 {
 	long ret;
 	register long r10 __asm__("r10") = a4;

@@ -27,7 +27,7 @@ struct fixture {
 };
 
 static const char *const env_names[] = {
-	SY_ENV_MODE, SY_ENV_HOOK, SY_ENV_TRACE, SY_ENV_STATS, SY_ENV_CONFIG,
+    SY_ENV_MODE, SY_ENV_HOOK, SY_ENV_TRACE, SY_ENV_STATS, SY_ENV_CONFIG,
 };
 
 static int setup(void **state)
@@ -145,14 +145,15 @@ static void test_load_all_keys(void **state)
 	char text[3 * PATH_MAX];
 
 	write_file("hook.so", "not really ELF; only readability is checked\n");
-	snprintf(text, sizeof(text), "; switchyard config\n"
-			       "# another comment\n"
-			       "\n"
-			       "[interposer]\n"
-			       "mode = sud\n"
-			       "hook = %s\n"
-			       "trace = /tmp/trace-%%p.txt\n"
-			       "stats=/tmp/stats-%%p.json\n",
+	snprintf(text, sizeof(text),
+		 "; switchyard config\n"
+		 "# another comment\n"
+		 "\n"
+		 "[interposer]\n"
+		 "mode = sud\n"
+		 "hook = %s\n"
+		 "trace = /tmp/trace-%%p.txt\n"
+		 "stats=/tmp/stats-%%p.json\n",
 		 in_dir(state, "hook.so"));
 	write_file("app.conf", text);
 	sy_options_default(&o);
@@ -311,20 +312,24 @@ static void test_error_empty_value(void **state)
 static void test_error_duplicate_key(void **state)
 {
 	(void)state;
-	expect_config_error("[interposer]\nmode = sud\n\nmode = auto\n",
-			    "app.conf:4: duplicate key 'mode' in [interposer] (first set on line 2)");
+	expect_config_error(
+	    "[interposer]\nmode = sud\n\nmode = auto\n",
+	    "app.conf:4: duplicate key 'mode' in [interposer] (first set on line 2)");
 	/* an indented line is a key of its own, never a continuation */
-	expect_config_error("[interposer]\n  stats = /tmp/a\n  stats = /tmp/b\n",
-			    "app.conf:3: duplicate key 'stats' in [interposer] (first set on line 2)");
+	expect_config_error(
+	    "[interposer]\n  stats = /tmp/a\n  stats = /tmp/b\n",
+	    "app.conf:3: duplicate key 'stats' in [interposer] (first set on line 2)");
 }
 
 static void test_error_syntax(void **state)
 {
 	(void)state;
-	expect_config_error("[interposer]\nmode sud\n",
-			    "app.conf:2: syntax error: expected 'key = value', '[section]' or a comment");
-	expect_config_error("[interposer\nmode = sud\n",
-			    "app.conf:1: syntax error: missing ']' at the end of the section header");
+	expect_config_error(
+	    "[interposer]\nmode sud\n",
+	    "app.conf:2: syntax error: expected 'key = value', '[section]' or a comment");
+	expect_config_error(
+	    "[interposer\nmode = sud\n",
+	    "app.conf:1: syntax error: missing ']' at the end of the section header");
 	expect_config_error("[interposer] mode = sud\n",
 			    "app.conf:1: syntax error: unexpected text after ']'");
 	expect_config_error("[interposer]\n= sud\n",
@@ -334,8 +339,9 @@ static void test_error_syntax(void **state)
 static void test_error_key_before_section(void **state)
 {
 	(void)state;
-	expect_config_error("mode = sud\n[interposer]\n",
-			    "app.conf:1: key 'mode' before any section header (known: [interposer])");
+	expect_config_error(
+	    "mode = sud\n[interposer]\n",
+	    "app.conf:1: key 'mode' before any section header (known: [interposer])");
 }
 
 static void test_error_first_problem_wins(void **state)
@@ -448,8 +454,8 @@ static void test_env_config_then_variables(void **state)
 			       "stats = /tmp/file-stats\n");
 	setenv(SY_ENV_CONFIG, "app.conf", 1);
 	setenv(SY_ENV_MODE, "rewrite", 1);
-	setenv(SY_ENV_TRACE, "env-trace-%p", 1);  /* relative: against the cwd */
-	setenv(SY_ENV_STATS, "", 1);              /* empty: as if not set */
+	setenv(SY_ENV_TRACE, "env-trace-%p", 1); /* relative: against the cwd */
+	setenv(SY_ENV_STATS, "", 1);		 /* empty: as if not set */
 	setenv(SY_ENV_HOOK, "./hook.so", 1);
 	assert_int_equal(sy_options_from_env(&o, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
@@ -480,7 +486,8 @@ static void test_env_bad_mode(void **state)
 	(void)state;
 	setenv(SY_ENV_MODE, "x", 1);
 	assert_int_equal(sy_options_from_env(&o, err, sizeof(err)), -1);
-	assert_string_equal(err, "SWITCHYARD_MODE: unknown mode 'x' (expected auto, rewrite or sud)");
+	assert_string_equal(err,
+			    "SWITCHYARD_MODE: unknown mode 'x' (expected auto, rewrite or sud)");
 }
 
 static void test_env_missing_hook(void **state)
@@ -590,39 +597,39 @@ static void test_expand_pattern_truncates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		TEST(test_mode_names),
-		TEST(test_defaults),
-		TEST(test_load_all_keys),
-		TEST(test_load_hook_and_relative_paths),
-		TEST(test_load_layout_variants),
-		TEST(test_load_empty_files),
-		TEST(test_load_keeps_what_it_does_not_set),
-		TEST(test_error_leaves_options_alone),
-		TEST(test_error_unknown_key),
-		TEST(test_error_unknown_section),
-		TEST(test_error_section_argument),
-		TEST(test_error_duplicate_section),
-		TEST(test_error_bad_mode),
-		TEST(test_error_empty_value),
-		TEST(test_error_duplicate_key),
-		TEST(test_error_syntax),
-		TEST(test_error_key_before_section),
-		TEST(test_error_first_problem_wins),
-		TEST(test_error_long_line),
-		TEST(test_error_hook_missing),
-		TEST(test_error_hook_not_file),
-		TEST(test_error_hook_unreadable),
-		TEST(test_error_unreadable_file),
-		TEST(test_env_nothing_set),
-		TEST(test_env_config_then_variables),
-		TEST(test_env_empty_config_ignored),
-		TEST(test_env_bad_mode),
-		TEST(test_env_missing_hook),
-		TEST(test_env_bad_config),
-		TEST(test_option_set),
-		TEST(test_path_too_long),
-		TEST(test_expand_pattern),
-		TEST(test_expand_pattern_truncates),
+	    TEST(test_mode_names),
+	    TEST(test_defaults),
+	    TEST(test_load_all_keys),
+	    TEST(test_load_hook_and_relative_paths),
+	    TEST(test_load_layout_variants),
+	    TEST(test_load_empty_files),
+	    TEST(test_load_keeps_what_it_does_not_set),
+	    TEST(test_error_leaves_options_alone),
+	    TEST(test_error_unknown_key),
+	    TEST(test_error_unknown_section),
+	    TEST(test_error_section_argument),
+	    TEST(test_error_duplicate_section),
+	    TEST(test_error_bad_mode),
+	    TEST(test_error_empty_value),
+	    TEST(test_error_duplicate_key),
+	    TEST(test_error_syntax),
+	    TEST(test_error_key_before_section),
+	    TEST(test_error_first_problem_wins),
+	    TEST(test_error_long_line),
+	    TEST(test_error_hook_missing),
+	    TEST(test_error_hook_not_file),
+	    TEST(test_error_hook_unreadable),
+	    TEST(test_error_unreadable_file),
+	    TEST(test_env_nothing_set),
+	    TEST(test_env_config_then_variables),
+	    TEST(test_env_empty_config_ignored),
+	    TEST(test_env_bad_mode),
+	    TEST(test_env_missing_hook),
+	    TEST(test_env_bad_config),
+	    TEST(test_option_set),
+	    TEST(test_path_too_long),
+	    TEST(test_expand_pattern),
+	    TEST(test_expand_pattern_truncates),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
