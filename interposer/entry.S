@@ -103,6 +103,16 @@
 	pop	%rax
 .endm
 
+/* rcx = (\reg >> 12) + \table[rax], without touching the flags: zero only
+ * when \reg is below 4096 and \table says it is an input pointer. */
+.macro PAGE0_ARG table, reg
+	lea	\table(%rip), %rcx
+	movzbl	(%rcx, %rax), %r11d
+	mov	$12, %ecx
+	shrx	%rcx, \reg, %rcx
+	lea	(%rcx, %r11), %rcx
+.endm
+
 /* Loads the program's registers from the frame at rsp (rsp is kept). */
 .macro LOAD_REGS
 	mov	SY_F_RAX(%rsp), %rax
@@ -156,17 +166,9 @@ sy_entry_rewritten:
 	 * the trampoline: page0args.c makes it fail as it should. The tables
 	 * hold 0 for input pointers, so rcx = (reg >> 12) + table is 0 only
 	 * for such a pointer below 4096. */
-	lea	sy_ptr_rdi(%rip), %rcx
-	movzbl	(%rcx, %rax), %r11d
-	mov	$12, %ecx
-	shrx	%rcx, %rdi, %rcx
-	lea	(%rcx, %r11), %rcx
+	PAGE0_ARG sy_ptr_rdi, %rdi
 	jrcxz	2f
-	lea	sy_ptr_rsi(%rip), %rcx
-	movzbl	(%rcx, %rax), %r11d
-	mov	$12, %ecx
-	shrx	%rcx, %rsi, %rcx
-	lea	(%rcx, %r11), %rcx
+	PAGE0_ARG sy_ptr_rsi, %rsi
 	jrcxz	2f
 
 	/* SUD wanted (JIT code appeared) but not on for this thread yet? */
