@@ -110,7 +110,7 @@ static int parse_maps_line(const char *line, struct mapping *m)
  */
 static int walk_maps(int (*fn)(const struct mapping *m, const char *name, void *arg), void *arg)
 {
-	static char buf[16384];
+	char buf[4096]; /* on the stack: scans in several threads, and the SIGSYS handler */
 	char line[512], name[512] = "";
 	size_t line_len = 0;
 	int have = 0, stop = 0;
