@@ -1,0 +1,214 @@
+/*
+ * switchyard file-system backend API: what a file system under a mount point
+ * implements. The VFS layer (vfs/) does everything that is the same for all
+ * of them, as the kernel's VFS does: path walks, symlinks and `..` across
+ * mounts, permission checks, the fd table, offsets and flags of open files,
+ * O_APPEND, O_CLOEXEC, readiness. A backend only answers for its own nodes,
+ * in the spirit of SQLite's sqlite3_vfs: a plain structure of functions with
+ * a version, each contract written beside it. memfs and hostfs are ordinary
+ * clients of this header, like a backend of your own (examples/).
+ *
+ * Status: the API of the VFS issue; backends and the VFS layer are being
+ * built against it.
+ *
+ * Conventions:
+ *  - Functions return 0 (or a count) on success and a negative errno on
+ *    failure, with the errno Linux's tmpfs gives in the same case.
+ *  - Names are single path components: no '/', not empty, not "." or "..",
+ *    at most 255 bytes (the VFS layer checks before calling).
+ *  - Nodes are handles with references. Every function that hands out a
+ *    node gives the caller one reference; release() drops it. A node's data
+ *    lives while any reference or name remains (a file unlinked while open
+ *    keeps its data until the last close).
+ *  - One instance may be used by several threads and, for a backend whose
+ *    state is shared (memfs), by several processes at once: the backend
+ *    locks what it shares. The VFS layer never holds a backend lock.
+ *  - The backend keeps times as tmpfs does (write changes mtime and ctime,
+ *    and so on); the VFS layer only passes explicit changes (utimensat).
+ */
+#ifndef SWITCHYARD_VFS_H
+#define SWITCHYARD_VFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SY_VFS_API_VERSION 1
+
+struct sy_vfs;	    /* one mounted instance; the backend defines it */
+struct sy_vfs_node; /* one file, directory, symlink...; the backend defines it */
+
+/* Who asks: for the owner of new nodes and setgid directories. */
+struct sy_vfs_cred {
+	uint32_t uid, gid;
+};
+
+/* What stat reports. */
+struct sy_vfs_attr {
+	uint64_t ino;  /* unique in the instance while the node exists */
+	uint32_t mode; /* S_IFMT type and permission bits, as st_mode */
+	uint32_t nlink;
+	uint32_t uid, gid;
+	uint64_t rdev;
+	uint64_t size;
+	uint64_t blocks; /* 512-byte units */
+	uint32_t blksize;
+	struct timespec atime, mtime, ctime, btime;
+};
+
+/* Which fields setattr() changes. SIZE truncates or extends with zeros. */
+#define SY_VFS_SET_MODE (1u << 0)
+#define SY_VFS_SET_UID (1u << 1)
+#define SY_VFS_SET_GID (1u << 2)
+#define SY_VFS_SET_SIZE (1u << 3)
+#define SY_VFS_SET_ATIME (1u << 4)     /* to attr->atime */
+#define SY_VFS_SET_MTIME (1u << 5)     /* to attr->mtime */
+#define SY_VFS_SET_ATIME_NOW (1u << 6) /* to the current time */
+#define SY_VFS_SET_MTIME_NOW (1u << 7)
+
+/* One directory entry. `next` is the cookie to continue after it: cookies
+ * stay valid while the directory changes, as with tmpfs (an entry added or
+ * removed meanwhile may or may not be seen; no other entry is seen twice or
+ * missed). "." and ".." are not listed: the VFS layer adds them. */
+struct sy_vfs_dirent {
+	uint64_t ino;
+	uint64_t next;
+	uint8_t type; /* DT_REG, DT_DIR, DT_LNK, ... */
+	char name[256];
+};
+
+struct sy_vfs_statfs {
+	uint64_t magic; /* f_type, e.g. TMPFS_MAGIC */
+	uint64_t bsize, blocks, bfree, bavail, files, ffree;
+	uint32_t namelen;
+};
+
+/* A mount's options from the config, as key and value strings. */
+struct sy_vfs_option {
+	const char *key, *value;
+};
+
+/* Advisory locks: flock() and fcntl() record locks, with the kernel's
+ * semantics; `owner` identifies the open file description (flock, OFD
+ * locks) or the process (POSIX record locks), as the VFS layer decides. */
+struct sy_vfs_lock {
+	int type;	/* F_RDLCK, F_WRLCK, F_UNLCK */
+	uint64_t start; /* byte range; whole file for flock */
+	uint64_t len;	/* 0: to the end */
+	uint64_t owner;
+	int32_t pid; /* for F_GETLK */
+};
+
+struct sy_vfs_backend {
+	int version;	  /* SY_VFS_API_VERSION */
+	const char *name; /* what the config's `type =` names, e.g. "memfs" */
+
+	/* --- instances --- */
+
+	/* Creates an instance from the mount's options. Unknown or bad options
+	 * are an error with a message in err. */
+	int (*mount)(const struct sy_vfs_option *options, int noptions, struct sy_vfs **out,
+		     char *err, size_t errlen);
+	void (*unmount)(struct sy_vfs *fs);
+
+	/* The instance across execve: save() writes a short string (at most
+	 * len bytes, NUL included) from which restore(), in the new program,
+	 * finds the same instance (memfs: its shared memory). A backend whose
+	 * instances hold nothing across processes returns -ENOSYS from save()
+	 * and is mounted afresh. */
+	int (*save)(struct sy_vfs *fs, char *buf, size_t len);
+	int (*restore)(const char *saved, struct sy_vfs **out, char *err, size_t errlen);
+
+	/* In the child of a fork, before it runs program code. Optional. */
+	void (*fork_child)(struct sy_vfs *fs);
+
+	/* --- nodes --- */
+
+	struct sy_vfs_node *(*root)(struct sy_vfs *fs);
+	void (*hold)(struct sy_vfs *fs, struct sy_vfs_node *node);
+	void (*release)(struct sy_vfs *fs, struct sy_vfs_node *node);
+
+	/* A node as a number another process of the same instance (after fork
+	 * or execve) turns back into the node: what an open fd refers to. */
+	uint64_t (*node_id)(struct sy_vfs *fs, struct sy_vfs_node *node);
+	int (*node_from_id)(struct sy_vfs *fs, uint64_t id, struct sy_vfs_node **out);
+
+	int (*getattr)(struct sy_vfs *fs, struct sy_vfs_node *node, struct sy_vfs_attr *out);
+	int (*setattr)(struct sy_vfs *fs, struct sy_vfs_node *node, const struct sy_vfs_attr *attr,
+		       unsigned mask);
+
+	/* --- names in a directory --- */
+
+	/* -ENOENT if there is no such name; -ENOTDIR if dir is not one. */
+	int (*lookup)(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name,
+		      struct sy_vfs_node **out);
+	/* A regular file, FIFO, socket or device node, by mode (S_IFMT);
+	 * -EEXIST if the name exists. */
+	int (*create)(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name, uint32_t mode,
+		      uint64_t rdev, const struct sy_vfs_cred *cred, struct sy_vfs_node **out);
+	int (*mkdir)(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name, uint32_t mode,
+		     const struct sy_vfs_cred *cred, struct sy_vfs_node **out);
+	int (*symlink)(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name,
+		       const char *target, const struct sy_vfs_cred *cred,
+		       struct sy_vfs_node **out);
+	/* The target, not NUL-terminated; returns its length (at most len). */
+	long (*readlink)(struct sy_vfs *fs, struct sy_vfs_node *node, char *buf, size_t len);
+	/* A new name for an existing non-directory node. */
+	int (*link)(struct sy_vfs *fs, struct sy_vfs_node *node, struct sy_vfs_node *dir,
+		    const char *name);
+	/* Removes a non-directory name (-EISDIR for a directory). */
+	int (*unlink)(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name);
+	/* Removes an empty directory (-ENOTEMPTY, -ENOTDIR). */
+	int (*rmdir)(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name);
+	/* rename(2) within the instance, with RENAME_NOREPLACE and
+	 * RENAME_EXCHANGE; the VFS layer has already refused moving a
+	 * directory into itself and crossing instances (EXDEV). */
+	int (*rename)(struct sy_vfs *fs, struct sy_vfs_node *olddir, const char *oldname,
+		      struct sy_vfs_node *newdir, const char *newname, unsigned flags);
+	/* Up to n entries from `cookie` (0: the start); returns how many, 0 at
+	 * the end. */
+	long (*readdir)(struct sy_vfs *fs, struct sy_vfs_node *dir, uint64_t cookie,
+			struct sy_vfs_dirent *out, size_t n);
+
+	/* --- data --- */
+
+	/* Bytes read (0 at or past the end). -EISDIR for a directory. */
+	long (*read)(struct sy_vfs *fs, struct sy_vfs_node *node, void *buf, size_t len,
+		     uint64_t offset);
+	/* Bytes written, growing the file as needed; -ENOSPC when the
+	 * instance is full (a short count if some bytes fitted), -EFBIG. */
+	long (*write)(struct sy_vfs *fs, struct sy_vfs_node *node, const void *buf, size_t len,
+		      uint64_t offset);
+	/* fallocate(2) modes the backend supports; -EOPNOTSUPP otherwise. */
+	int (*fallocate)(struct sy_vfs *fs, struct sy_vfs_node *node, int mode, uint64_t offset,
+			 uint64_t len);
+	int (*fsync)(struct sy_vfs *fs, struct sy_vfs_node *node, int datasync);
+	int (*statfs)(struct sy_vfs *fs, struct sy_vfs_statfs *out);
+
+	/* --- optional (NULL when the backend cannot) --- */
+
+	/* A kernel fd whose bytes from *offset on are the file's data, for
+	 * mmap(MAP_SHARED) and execve of a stored program: the caller owns
+	 * the fd. Writes through it must be what read() returns. */
+	int (*data_fd)(struct sy_vfs *fs, struct sy_vfs_node *node, int *fd, uint64_t *offset);
+	/* F_SETLK (wait 0) or F_SETLKW (wait 1, may return -EINTR), F_GETLK
+	 * (lock is updated to the conflicting one, or type F_UNLCK). Locks of
+	 * an owner that is gone (a killed process) must not stay held. */
+	int (*lock)(struct sy_vfs *fs, struct sy_vfs_node *node, int cmd, struct sy_vfs_lock *lock,
+		    int wait);
+};
+
+/* Makes a backend available to `type =` in mounts. Called from a hook
+ * library's switchyard_hook_init() (or by switchyard for its own); returns 0,
+ * or -1 for an unknown version or a name already taken. */
+int sy_vfs_register(const struct sy_vfs_backend *backend);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
