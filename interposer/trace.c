@@ -76,7 +76,7 @@ static size_t put_call(char *buf, size_t size, const struct sy_call *c)
 	at = name ? sy_put(buf, size, at, "%s(", name)
 		  : sy_put(buf, size, at, "syscall_%ld(", c->nr);
 	unsigned paths = path_args(c->nr);
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < sy_syscall_nargs(c->nr); i++) {
 		const char *sep = i ? ", " : "";
 		if (paths & (1u << i)) {
 			char s[96];

@@ -92,6 +92,9 @@ long sy_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 /* The name of a system call number ("openat"), or NULL if unknown. */
 const char *sy_syscall_name(long nr);
 
+/* How many arguments a system call takes (6 when not known). */
+int sy_syscall_nargs(long nr);
+
 /* Set bit `nr` in a SY_NR_LIMIT-bit interest bitmap. */
 static inline void sy_interest_add(uint8_t *bitmap, long nr)
 {
