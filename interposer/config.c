@@ -62,6 +62,40 @@ SY_HIDDEN const char *sy_mode_name(enum sy_mode mode)
 	return "?";
 }
 
+/* ---- file system types ------------------------------------------------ */
+
+/* What a [mount] section may say for each type, besides `type` itself. */
+struct mount_type {
+	const char *name;
+	enum sy_fs_type type;
+	const char *const *keys; /* the keys that apply, NULL-terminated */
+	const char *required;	 /* a key it cannot do without, or NULL */
+};
+
+static const char *const memfs_keys[] = {"size", "name", NULL};
+static const char *const hostfs_keys[] = {"source", "readonly", NULL};
+
+static const struct mount_type mount_types[] = {
+    {"memfs", SY_FS_MEMFS, memfs_keys, NULL},
+    {"hostfs", SY_FS_HOSTFS, hostfs_keys, "source"},
+};
+
+SY_HIDDEN const char *sy_fs_type_name(enum sy_fs_type type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mount_types); i++)
+		if (mount_types[i].type == type)
+			return mount_types[i].name;
+	return "?";
+}
+
+static int mount_type_has_key(const struct mount_type *t, const char *key)
+{
+	for (size_t i = 0; t->keys[i]; i++)
+		if (strcmp(key, t->keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* ---- single options --------------------------------------------------- */
 
 /* Makes path absolute against base_dir (NULL: the current directory), so
@@ -236,14 +270,23 @@ struct config_section {
 	/* One known key, not empty, first time in this instance. Returns 0, or
 	 * -1 after config_problem(). */
 	int (*set)(struct config_parse *p, const char *key, const char *value);
+	/* Closes the instance (optional), at the next header or the end of the
+	 * file: checks what only the whole section tells (a missing key).
+	 * Returns 0, or -1 after config_problem(). */
+	int (*end)(struct config_parse *p);
 };
 
 static int interposer_set(struct config_parse *p, const char *key, const char *value);
+static int mount_begin(struct config_parse *p, const char *argument);
+static int mount_set(struct config_parse *p, const char *key, const char *value);
+static int mount_end(struct config_parse *p);
 
 static const char *const interposer_keys[] = {"mode", "hook", "trace", "stats", NULL};
+static const char *const mount_keys[] = {"type", "size", "name", "source", "readonly", NULL};
 
 static const struct config_section config_sections[] = {
-    {"interposer", "[interposer]", 0, interposer_keys, NULL, interposer_set},
+    {"interposer", "[interposer]", 0, interposer_keys, NULL, interposer_set, NULL},
+    {"mount", "[mount PATH]", 1, mount_keys, mount_begin, mount_set, mount_end},
 };
 
 struct config_parse {
@@ -255,26 +298,69 @@ struct config_parse {
 
 	const struct config_section *section;	       /* NULL before the first header */
 	char header[CONFIG_LINE_MAX + 4];	       /* "[interposer]", for messages */
+	int header_line;			       /* where the section opened */
 	int key_line[CONFIG_KEYS_MAX];		       /* where each key was set, 0 if not yet */
 	int section_line[ARRAY_SIZE(config_sections)]; /* where opened, 0 if not yet */
+
+	const struct mount_type *mount_type; /* of the open [mount], NULL before its type */
+	int mount_line[SY_MAX_MOUNTS];	     /* where each mount opened */
 
 	int has_problem;
 	int problem_line; /* 0: the file as a whole */
 	char problem[PROBLEM_MAX];
 };
 
+static int config_vproblem(struct config_parse *p, int line, const char *fmt, va_list ap)
+{
+	if (p->has_problem) /* the first one is the one to fix */
+		return -1;
+	p->has_problem = 1;
+	p->problem_line = line;
+	vsnprintf(p->problem, sizeof(p->problem), fmt, ap);
+	return -1;
+}
+
+/* A problem of the line being parsed. */
 __attribute__((format(printf, 2, 3))) static int config_problem(struct config_parse *p,
 								const char *fmt, ...)
 {
 	va_list ap;
+	int r;
 
-	if (p->has_problem) /* the first one is the one to fix */
-		return -1;
-	p->has_problem = 1;
-	p->problem_line = p->line;
 	va_start(ap, fmt);
-	vsnprintf(p->problem, sizeof(p->problem), fmt, ap);
+	r = config_vproblem(p, p->line, fmt, ap);
 	va_end(ap);
+	return r;
+}
+
+/* A problem found later than its line: a missing key (the header's line), a
+ * key that a later `type` rules out (the key's line). */
+__attribute__((format(printf, 3, 4))) static int config_problem_at(struct config_parse *p, int line,
+								   const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = config_vproblem(p, line, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Closes the open section, if any. */
+static int config_end_section(struct config_parse *p)
+{
+	if (!p->section || !p->section->end)
+		return 0;
+	return p->section->end(p);
+}
+
+/* Index of key in the open section's keys, -1 if not one of them. */
+static int config_key_index(const struct config_parse *p, const char *key)
+{
+	for (int i = 0; i < CONFIG_KEYS_MAX && p->section->keys[i]; i++)
+		if (strcmp(key, p->section->keys[i]) == 0)
+			return i;
 	return -1;
 }
 
@@ -321,6 +407,9 @@ static int config_open_section(struct config_parse *p, char *text)
 	const struct config_section *s = NULL;
 	size_t i;
 
+	/* The section before ends here; its problems are on earlier lines. */
+	if (config_end_section(p) < 0)
+		return -1;
 	if (!close)
 		return config_problem(p,
 				      "syntax error: missing ']' at the end of the section header");
@@ -360,6 +449,7 @@ static int config_open_section(struct config_parse *p, char *text)
 	}
 
 	p->section = s;
+	p->header_line = p->line;
 	memset(p->key_line, 0, sizeof(p->key_line));
 	snprintf(p->header, sizeof(p->header), "[%s%s%s]", name, *argument ? " " : "", argument);
 	return s->begin ? s->begin(p, argument) : 0;
@@ -459,10 +549,8 @@ static int config_handle_key(void *user, const char *section, const char *key, c
 		config_problem(p, "syntax error: missing key before '='");
 		return 0;
 	}
-	for (i = 0; i < CONFIG_KEYS_MAX && s->keys[i]; i++)
-		if (strcmp(key, s->keys[i]) == 0)
-			break;
-	if (i == CONFIG_KEYS_MAX || !s->keys[i]) {
+	i = config_key_index(p, key);
+	if (i < 0) {
 		config_problem(p, "unknown key '%s' in %s", key, p->header);
 		return 0;
 	}
@@ -488,6 +576,239 @@ static int interposer_set(struct config_parse *p, const char *key, const char *v
 	return 0;
 }
 
+/* ---- [mount PATH] ------------------------------------------------------ */
+
+/*
+ * A path the VFS will compare as it is: absolute and already normalized (no
+ * trailing '/' except in "/", no "//", no "." or ".." component). We say what
+ * is wrong rather than resolve it: "/a/../b" is more likely a mistake than a
+ * wish for "/b". what is "mount path" or "source", for the message.
+ */
+static int mount_check_path(struct config_parse *p, const char *what, const char *path)
+{
+	const char *c = path;
+
+	if (path[0] != '/')
+		return config_problem(p, "%s '%s' is not absolute", what, path);
+	if (strlen(path) >= SY_MOUNT_PATH_MAX)
+		return config_problem(p, "%s too long (at most %d characters)", what,
+				      SY_MOUNT_PATH_MAX - 1);
+	if (strcmp(path, "/") == 0)
+		return 0;
+	while (*c) { /* at the '/' before a component */
+		const char *start = c + 1;
+		size_t len = strcspn(start, "/");
+
+		if (len == 0 && *start)
+			return config_problem(p, "%s '%s' has an empty component ('//')", what,
+					      path);
+		if (len == 0)
+			return config_problem(p, "%s '%s' ends with '/'", what, path);
+		if (len == 1 && start[0] == '.')
+			return config_problem(p, "%s '%s' has a '.' component", what, path);
+		if (len == 2 && start[0] == '.' && start[1] == '.')
+			return config_problem(p, "%s '%s' has a '..' component", what, path);
+		c = start + len;
+	}
+	return 0;
+}
+
+static struct sy_mount_config *mount_current(struct config_parse *p)
+{
+	return &p->options.mounts[p->options.nmounts - 1];
+}
+
+static int mount_begin(struct config_parse *p, const char *argument)
+{
+	struct sy_options *o = &p->options;
+	struct sy_mount_config *m;
+
+	if (mount_check_path(p, "mount path", argument) < 0)
+		return -1;
+	if (strcmp(argument, "/") == 0)
+		return config_problem(p, "cannot mount on '/' itself");
+	for (int i = 0; i < o->nmounts; i++)
+		if (strcmp(o->mounts[i].path, argument) == 0)
+			return config_problem(p, "duplicate mount path '%s' (first on line %d)",
+					      argument, p->mount_line[i]);
+	if (o->nmounts == SY_MAX_MOUNTS)
+		return config_problem(p, "too many mounts (at most %d)", SY_MAX_MOUNTS);
+
+	m = &o->mounts[o->nmounts];
+	memset(m, 0, sizeof(*m));
+	memcpy(m->path, argument, strlen(argument) + 1);
+	p->mount_line[o->nmounts] = p->line;
+	o->nmounts++;
+	p->mount_type = NULL;
+	return 0;
+}
+
+/* Digits, then K, M or G (powers of 1024) or nothing (bytes). Returns 0, -1
+ * if it is no size, -2 if it is above what an off_t holds. */
+static int parse_size(const char *text, uint64_t *out)
+{
+	const uint64_t max = INT64_MAX;
+	size_t digits = strspn(text, "0123456789");
+	uint64_t v = 0;
+	int shift = 0;
+
+	if (digits == 0)
+		return -1;
+	switch (text[digits]) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		return -1;
+	}
+	if (shift && text[digits + 1])
+		return -1;
+	for (size_t i = 0; i < digits; i++) {
+		unsigned d = (unsigned)(text[i] - '0');
+
+		if (v > (max - d) / 10)
+			return -2;
+		v = v * 10 + d;
+	}
+	if (v > max >> shift)
+		return -2;
+	*out = v << shift;
+	return 0;
+}
+
+static int mount_set_size(struct config_parse *p, struct sy_mount_config *m, const char *value)
+{
+	uint64_t size;
+	int r = parse_size(value, &size);
+
+	if (r == -1)
+		return config_problem(
+		    p, "bad size '%s' (expected bytes, or a number and K, M or G)", value);
+	if (r == -2)
+		return config_problem(p, "size '%s' is too large", value);
+	if (size == 0)
+		return config_problem(p, "size must be greater than 0 (found '%s')", value);
+	m->size = size;
+	return 0;
+}
+
+/* The name of a shared memfs ends up in a file name (of shared memory):
+ * keep it to characters that are safe there. */
+static int mount_set_name(struct config_parse *p, struct sy_mount_config *m, const char *value)
+{
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789._-";
+	size_t len = strlen(value);
+
+	if (len >= SY_MEMFS_NAME_MAX)
+		return config_problem(p, "name too long (at most %d characters)",
+				      SY_MEMFS_NAME_MAX - 1);
+	if (strspn(value, allowed) != len || value[0] == '.')
+		return config_problem(p,
+				      "bad name '%s' (letters, digits, '.', '_' and '-'; "
+				      "not '.' first)",
+				      value);
+	memcpy(m->name, value, len + 1);
+	return 0;
+}
+
+static int mount_set_readonly(struct config_parse *p, struct sy_mount_config *m, const char *value)
+{
+	static const char *const yes[] = {"yes", "true", "1"};
+	static const char *const no[] = {"no", "false", "0"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcmp(value, yes[i]) == 0) {
+			m->readonly = 1;
+			return 0;
+		}
+		if (strcmp(value, no[i]) == 0) {
+			m->readonly = 0;
+			return 0;
+		}
+	}
+	return config_problem(
+	    p, "bad value '%s' for 'readonly' (expected yes, no, true, false, 1 or 0)", value);
+}
+
+/* `type`: keys given before it must apply to it too. */
+static int mount_set_type(struct config_parse *p, struct sy_mount_config *m, const char *value)
+{
+	const struct mount_type *t = NULL;
+	const char *bad = NULL;
+	int bad_line = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(mount_types); i++)
+		if (strcmp(value, mount_types[i].name) == 0)
+			t = &mount_types[i];
+	if (!t)
+		return config_problem(p, "unknown type '%s' (expected memfs or hostfs)", value);
+	m->type = t->type;
+	p->mount_type = t;
+
+	/* The first of them in the file is the one to report. */
+	for (int i = 0; i < CONFIG_KEYS_MAX && p->section->keys[i]; i++) {
+		const char *key = p->section->keys[i];
+
+		if (!p->key_line[i] || strcmp(key, "type") == 0 || mount_type_has_key(t, key))
+			continue;
+		if (!bad || p->key_line[i] < bad_line) {
+			bad = key;
+			bad_line = p->key_line[i];
+		}
+	}
+	if (bad)
+		return config_problem_at(p, bad_line, "key '%s' does not apply to type %s", bad,
+					 t->name);
+	return 0;
+}
+
+static int mount_set(struct config_parse *p, const char *key, const char *value)
+{
+	struct sy_mount_config *m = mount_current(p);
+
+	if (strcmp(key, "type") == 0)
+		return mount_set_type(p, m, value);
+	if (p->mount_type && !mount_type_has_key(p->mount_type, key))
+		return config_problem(p, "key '%s' does not apply to type %s", key,
+				      p->mount_type->name);
+	if (strcmp(key, "size") == 0)
+		return mount_set_size(p, m, value);
+	if (strcmp(key, "name") == 0)
+		return mount_set_name(p, m, value);
+	if (strcmp(key, "readonly") == 0)
+		return mount_set_readonly(p, m, value);
+	/* source */
+	if (mount_check_path(p, "source", value) < 0)
+		return -1;
+	memcpy(m->source, value, strlen(value) + 1);
+	return 0;
+}
+
+/* Missing keys: reported on the header's line. */
+static int mount_end(struct config_parse *p)
+{
+	const struct mount_type *t = p->mount_type;
+
+	if (!t)
+		return config_problem_at(p, p->header_line,
+					 "missing key 'type' in %s (memfs or hostfs)", p->header);
+	if (t->required && !p->key_line[config_key_index(p, t->required)])
+		return config_problem_at(p, p->header_line,
+					 "missing key '%s' in %s (type %s needs it)", t->required,
+					 p->header, t->name);
+	return 0;
+}
+
 SY_HIDDEN int sy_config_load(const char *path, struct sy_options *o, char *err, size_t errlen)
 {
 	struct config_parse *p;
@@ -508,7 +829,8 @@ SY_HIDDEN int sy_config_load(const char *path, struct sy_options *o, char *err, 
 		return -1;
 	}
 	p->path = path;
-	p->options = *o; /* *o stays as it was if the file is bad */
+	p->options = *o;	/* *o stays as it was if the file is bad */
+	p->options.nmounts = 0; /* the mounts are the file's */
 
 	if (path_make_absolute(path, NULL, p->options.config, sizeof(p->options.config), p->problem,
 			       sizeof(p->problem)) < 0) {
@@ -536,6 +858,8 @@ SY_HIDDEN int sy_config_load(const char *path, struct sy_options *o, char *err, 
 	}
 
 	r = ini_parse_stream(config_read_line, p, config_handle_key, p);
+	if (r == 0 && !p->has_problem)
+		config_end_section(p); /* the last section ends with the file */
 	if (p->has_problem && p->problem_line > 0)
 		snprintf(err, errlen, "%s:%d: %s", path, p->problem_line, p->problem);
 	else if (p->has_problem)

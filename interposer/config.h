@@ -8,11 +8,36 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum sy_mode {
 	SY_MODE_AUTO,	 /* fastest exact mechanism allowed: rewrite, else sud */
 	SY_MODE_REWRITE, /* page-0 trampoline + lazy rewriting + SUD; error if page 0 is refused */
 	SY_MODE_SUD,	 /* every call trapped by Syscall User Dispatch, nothing rewritten */
+};
+
+/* Mounts of the user-space VFS, from the config's [mount PATH] sections. They
+ * are parsed and checked now; the VFS that serves them comes later. */
+#define SY_MAX_MOUNTS 32
+#define SY_MOUNT_PATH_MAX 512 /* path and source, with the NUL; longer than a config line */
+#define SY_MEMFS_NAME_MAX 64  /* name, with the NUL */
+
+enum sy_fs_type {
+	SY_FS_MEMFS,  /* a tmpfs-like file system in shared memory */
+	SY_FS_HOSTFS, /* the mount point maps onto a directory of the host */
+};
+
+struct sy_mount_config {
+	char path[SY_MOUNT_PATH_MAX]; /* mount point: absolute, normalized, never "/" */
+	enum sy_fs_type type;
+	/* memfs */
+	uint64_t size;		      /* bytes; ENOSPC past it; 0: the memfs default */
+	char name[SY_MEMFS_NAME_MAX]; /* "": private to the run; else shared by every
+				       * process whose config names it (letters, digits,
+				       * '.', '_', '-'; not starting with '.') */
+	/* hostfs */
+	char source[SY_MOUNT_PATH_MAX]; /* host directory: absolute, normalized */
+	int readonly;			/* writes give EROFS */
 };
 
 struct sy_options {
@@ -22,6 +47,10 @@ struct sy_options {
 	char hook[PATH_MAX];   /* custom hook library, "" if none */
 	char trace[PATH_MAX];  /* trace file (may hold %p), "" if none */
 	char stats[PATH_MAX];  /* stats file (may hold %p), "" if none */
+	/* The config file's [mount] sections, in file order; only the config file
+	 * sets them (no SWITCHYARD_* variable or flag does). */
+	struct sy_mount_config mounts[SY_MAX_MOUNTS];
+	int nmounts;
 };
 
 /* Environment variables, shared by the launcher and the library. */
@@ -35,8 +64,12 @@ struct sy_options {
 int sy_mode_parse(const char *name, enum sy_mode *mode);
 const char *sy_mode_name(enum sy_mode mode);
 
-/* Reads a config file into *o (keys it sets override what *o holds) and
- * records its absolute path in o->config. Relative paths in the file are
+/* "memfs" or "hostfs". */
+const char *sy_fs_type_name(enum sy_fs_type type);
+
+/* Reads a config file into *o (keys it sets override what *o holds; its
+ * [mount] sections replace o->mounts, none if it has none) and records its
+ * absolute path in o->config. Relative paths in the file are
  * taken against the file's own directory, so every process that reads it
  * finds the same files whatever its current directory. Returns 0, or -1 with
  * "FILE:LINE: problem" (or "FILE: problem") in err and *o unchanged. */
@@ -53,7 +86,7 @@ void sy_expand_pattern(const char *pattern, int pid, char *out, size_t outlen);
 /* The steps sy_options_from_env is made of, for callers (the launcher) that
  * put their own layer on top. */
 
-/* Defaults: mode auto, not explicit; no config, hook, trace or stats. */
+/* Defaults: mode auto, not explicit; no config, hook, trace, stats or mounts. */
 void sy_options_default(struct sy_options *o);
 
 /* Sets one option, "mode", "hook", "trace" or "stats", from its text, the way

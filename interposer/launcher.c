@@ -156,11 +156,22 @@ static const char help_check[] =
     "  trace = FILE                   ; strace-like lines, %p = process id\n"
     "  stats = FILE                   ; JSON at each process exit, %p = pid\n"
     "\n"
+    "  [mount PATH]                   ; up to 32; PATH absolute, not '/'\n"
+    "  type     = memfs | hostfs      ; required\n"
+    "  size     = 256M                ; memfs: ENOSPC past it; bytes or K, M, G\n"
+    "  name     = NAME                ; memfs: shared by every process naming it\n"
+    "  source   = /host/dir           ; hostfs, required: absolute\n"
+    "  readonly = yes | no            ; hostfs (also true/false, 1/0): EROFS\n"
+    "Mounts are parsed and checked now; they are served once the VFS lands.\n"
+    "\n"
     "A ; or # at the start of a line or after whitespace starts a comment.\n"
     "Relative paths are taken against the directory of the config file.\n"
     "Errors: an unknown section or key, a key or section given twice, a key\n"
     "with an empty value, a bad mode, a hook library that cannot be read, a\n"
-    "line that is neither '[section]' nor 'key = value', an over-long line.\n";
+    "line that is neither '[section]' nor 'key = value', an over-long line;\n"
+    "in [mount]: a missing type (or hostfs source), a key of another type, a\n"
+    "mount path or source that is relative or not normalized (trailing '/',\n"
+    "'//', '.' or '..'), a mount path given twice, a size of 0.\n";
 
 static void help_run(FILE *out)
 {

@@ -134,6 +134,7 @@ static void test_defaults(void **state)
 	assert_string_equal(o.hook, "");
 	assert_string_equal(o.trace, "");
 	assert_string_equal(o.stats, "");
+	assert_int_equal(o.nmounts, 0);
 }
 
 /* ---- good files ----------------------------------------------------------- */
@@ -269,11 +270,13 @@ static void test_error_unknown_key(void **state)
 static void test_error_unknown_section(void **state)
 {
 	(void)state;
-	expect_config_error("[foo]\nmode = sud\n",
-			    "app.conf:1: unknown section [foo] (known: [interposer])");
+	expect_config_error(
+	    "[foo]\nmode = sud\n",
+	    "app.conf:1: unknown section [foo] (known: [interposer], [mount PATH])");
 	/* also with nothing under it */
-	expect_config_error("[interposer]\n\n[mount /data]\n",
-			    "app.conf:3: unknown section [mount /data] (known: [interposer])");
+	expect_config_error(
+	    "[interposer]\n\n[mounts /data]\n",
+	    "app.conf:3: unknown section [mounts /data] (known: [interposer], [mount PATH])");
 }
 
 static void test_error_section_argument(void **state)
@@ -339,9 +342,9 @@ static void test_error_syntax(void **state)
 static void test_error_key_before_section(void **state)
 {
 	(void)state;
-	expect_config_error(
-	    "mode = sud\n[interposer]\n",
-	    "app.conf:1: key 'mode' before any section header (known: [interposer])");
+	expect_config_error("mode = sud\n[interposer]\n",
+			    "app.conf:1: key 'mode' before any section header "
+			    "(known: [interposer], [mount PATH])");
 }
 
 static void test_error_first_problem_wins(void **state)
@@ -424,6 +427,423 @@ static void test_error_unreadable_file(void **state)
 		assert_int_equal(sy_config_load("secret.conf", &o, err, sizeof(err)), -1);
 		assert_string_equal(err, "secret.conf: cannot read: Permission denied");
 	}
+}
+
+/* ---- [mount PATH] ------------------------------------------------------------ */
+
+/* Loads text as app.conf into defaults, expecting success. */
+static void load_ok(const char *text, struct sy_options *o)
+{
+	char err[PATH_MAX + 512] = "";
+
+	write_file("app.conf", text);
+	sy_options_default(o);
+	if (sy_config_load("app.conf", o, err, sizeof(err)) != 0)
+		fail_msg("app.conf refused: %s", err);
+	assert_string_equal(err, "");
+}
+
+static void test_mount_good(void **state)
+{
+	struct sy_options o;
+	const struct sy_mount_config *m;
+
+	(void)state;
+	load_ok("[interposer]\n"
+		"mode = sud\n"
+		"\n"
+		"[mount /mem]\n"
+		"type = memfs\n"
+		"size = 256M          ; ENOSPC past it\n"
+		"name = build-cache   ; shared by name\n"
+		"\n"
+		"[mount /srv/data]\n"
+		"type = hostfs\n"
+		"source = /var/lib/app-data\n"
+		"readonly = yes\n"
+		"\n"
+		"[mount /mem/sub]     ; nested in /mem: allowed\n"
+		"type = memfs\n"
+		"\n"
+		"  [ mount   /host ]\n"
+		"  readonly = false   ; before the type: checked once it comes\n"
+		"  source: /\n"
+		"  type = hostfs\n"
+		"[mount /memo]\n"
+		"name = a.B_c-9\n"
+		"type = memfs\n",
+		&o);
+	assert_int_equal(o.mode, SY_MODE_SUD);
+	assert_int_equal(o.nmounts, 5);
+
+	m = &o.mounts[0];
+	assert_string_equal(m->path, "/mem");
+	assert_int_equal(m->type, SY_FS_MEMFS);
+	assert_int_equal(m->size, 256ULL << 20);
+	assert_string_equal(m->name, "build-cache");
+	assert_string_equal(m->source, "");
+	assert_int_equal(m->readonly, 0);
+
+	m = &o.mounts[1];
+	assert_string_equal(m->path, "/srv/data");
+	assert_int_equal(m->type, SY_FS_HOSTFS);
+	assert_string_equal(m->source, "/var/lib/app-data");
+	assert_int_equal(m->readonly, 1);
+	assert_int_equal(m->size, 0);
+	assert_string_equal(m->name, "");
+
+	m = &o.mounts[2];
+	assert_string_equal(m->path, "/mem/sub");
+	assert_int_equal(m->type, SY_FS_MEMFS);
+	assert_int_equal(m->size, 0); /* the memfs default */
+	assert_string_equal(m->name, "");
+
+	m = &o.mounts[3];
+	assert_string_equal(m->path, "/host");
+	assert_int_equal(m->type, SY_FS_HOSTFS);
+	assert_string_equal(m->source, "/");
+	assert_int_equal(m->readonly, 0);
+
+	m = &o.mounts[4];
+	assert_string_equal(m->path, "/memo");
+	assert_string_equal(m->name, "a.B_c-9");
+
+	assert_string_equal(sy_fs_type_name(SY_FS_MEMFS), "memfs");
+	assert_string_equal(sy_fs_type_name(SY_FS_HOSTFS), "hostfs");
+}
+
+static void test_mount_only_mounts(void **state)
+{
+	struct sy_options o;
+
+	(void)state;
+	load_ok("[mount /a]\ntype = memfs\n[mount /b]\ntype = memfs\nsize = 1\n", &o);
+	assert_int_equal(o.nmounts, 2);
+	assert_string_equal(o.mounts[0].path, "/a");
+	assert_string_equal(o.mounts[1].path, "/b");
+	assert_int_equal(o.mounts[1].size, 1);
+	assert_int_equal(o.mode, SY_MODE_AUTO);
+}
+
+static void test_mount_max(void **state)
+{
+	struct sy_options o;
+	char text[4096], *t = text;
+
+	(void)state;
+	for (int i = 0; i < SY_MAX_MOUNTS; i++)
+		t += sprintf(t, "[mount /m%d]\ntype = memfs\n", i);
+	load_ok(text, &o);
+	assert_int_equal(o.nmounts, SY_MAX_MOUNTS);
+	assert_string_equal(o.mounts[SY_MAX_MOUNTS - 1].path, "/m31");
+
+	sprintf(t, "[mount /m%d]\ntype = memfs\n", SY_MAX_MOUNTS);
+	expect_config_error(text, "app.conf:65: too many mounts (at most 32)");
+}
+
+static void test_mount_sizes(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t bytes;
+	} good[] = {
+	    {"1", 1},
+	    {"4096", 4096},
+	    {"1K", 1024},
+	    {"0001K", 1024},
+	    {"256M", 256ULL << 20},
+	    {"2G", 2ULL << 30},
+	    {"9223372036854775807", 9223372036854775807ULL},
+	    {"8589934591G", 8589934591ULL << 30},
+	};
+	struct sy_options o;
+	char text[256], message[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "[mount /m]\ntype = memfs\nsize = %s\n", good[i].text);
+		load_ok(text, &o);
+		assert_int_equal(o.mounts[0].size, good[i].bytes);
+	}
+
+	static const char *const bad[] = {"256MB", "1.5G", "-1",  "+1",	   "K", "1k",
+					  "256 M", "0x10", "1KB", "12abc", "G1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[mount /m]\ntype = memfs\nsize = %s\n", bad[i]);
+		snprintf(message, sizeof(message),
+			 "app.conf:3: bad size '%s' (expected bytes, or a number and K, M or G)",
+			 bad[i]);
+		expect_config_error(text, message);
+	}
+
+	static const char *const zero[] = {"0", "0K", "000G"};
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
+		snprintf(text, sizeof(text), "[mount /m]\ntype = memfs\nsize = %s\n", zero[i]);
+		snprintf(message, sizeof(message),
+			 "app.conf:3: size must be greater than 0 (found '%s')", zero[i]);
+		expect_config_error(text, message);
+	}
+
+	static const char *const huge[] = {"9223372036854775808", "8589934592G",
+					   "99999999999999999999999999", "18446744073709551616"};
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		snprintf(text, sizeof(text), "[mount /m]\ntype = memfs\nsize = %s\n", huge[i]);
+		snprintf(message, sizeof(message), "app.conf:3: size '%s' is too large", huge[i]);
+		expect_config_error(text, message);
+	}
+}
+
+static void test_mount_readonly_values(void **state)
+{
+	static const struct {
+		const char *text;
+		int readonly;
+	} good[] = {{"yes", 1}, {"true", 1}, {"1", 1}, {"no", 0}, {"false", 0}, {"0", 0}};
+	struct sy_options o;
+	char text[256], message[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[mount /d]\ntype = hostfs\nsource = /srv\nreadonly = %s\n", good[i].text);
+		load_ok(text, &o);
+		assert_int_equal(o.mounts[0].readonly, good[i].readonly);
+	}
+	static const char *const bad[] = {"Yes", "TRUE", "on", "off", "2", "y"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[mount /d]\ntype = hostfs\nsource = /srv\nreadonly = %s\n", bad[i]);
+		snprintf(message, sizeof(message),
+			 "app.conf:4: bad value '%s' for 'readonly' "
+			 "(expected yes, no, true, false, 1 or 0)",
+			 bad[i]);
+		expect_config_error(text, message);
+	}
+}
+
+static void test_mount_error_path(void **state)
+{
+	(void)state;
+	expect_config_error("[mount mem]\ntype = memfs\n",
+			    "app.conf:1: mount path 'mem' is not absolute");
+	expect_config_error("[mount ./mem]\ntype = memfs\n",
+			    "app.conf:1: mount path './mem' is not absolute");
+	expect_config_error("[mount /mem/]\ntype = memfs\n",
+			    "app.conf:1: mount path '/mem/' ends with '/'");
+	expect_config_error("[mount /a//b]\ntype = memfs\n",
+			    "app.conf:1: mount path '/a//b' has an empty component ('//')");
+	expect_config_error("[mount //mem]\ntype = memfs\n",
+			    "app.conf:1: mount path '//mem' has an empty component ('//')");
+	expect_config_error("[mount /mem//]\ntype = memfs\n",
+			    "app.conf:1: mount path '/mem//' has an empty component ('//')");
+	expect_config_error("[mount /a/./b]\ntype = memfs\n",
+			    "app.conf:1: mount path '/a/./b' has a '.' component");
+	expect_config_error("[mount /.]\ntype = memfs\n",
+			    "app.conf:1: mount path '/.' has a '.' component");
+	expect_config_error("[mount /a/../b]\ntype = memfs\n",
+			    "app.conf:1: mount path '/a/../b' has a '..' component");
+	expect_config_error("[mount /mem/..]\ntype = memfs\n",
+			    "app.conf:1: mount path '/mem/..' has a '..' component");
+	expect_config_error("[mount /]\ntype = memfs\n", "app.conf:1: cannot mount on '/' itself");
+	expect_config_error("[mount]\ntype = memfs\n",
+			    "app.conf:1: section [mount] needs an argument: [mount PATH]");
+	/* names that merely start with dots are names */
+	struct sy_options o;
+	load_ok("[mount /.cache]\ntype = memfs\n[mount /a/...]\ntype = memfs\n"
+		"[mount /a/..b]\ntype = memfs\n",
+		&o);
+	assert_int_equal(o.nmounts, 3);
+	assert_string_equal(o.mounts[1].path, "/a/...");
+}
+
+static void test_mount_error_duplicate_path(void **state)
+{
+	(void)state;
+	expect_config_error("[mount /mem]\ntype = memfs\n\n[mount /srv]\ntype = memfs\n"
+			    "[mount /mem]\ntype = memfs\n",
+			    "app.conf:6: duplicate mount path '/mem' (first on line 1)");
+	/* spacing in the header does not make it another path */
+	expect_config_error("[mount /mem]\ntype = memfs\n[ mount  /mem ]\ntype = memfs\n",
+			    "app.conf:3: duplicate mount path '/mem' (first on line 1)");
+}
+
+static void test_mount_error_type(void **state)
+{
+	(void)state;
+	/* missing: on the header's line, whatever follows */
+	expect_config_error("[interposer]\n[mount /mem]\nsize = 1M\nname = x\n",
+			    "app.conf:2: missing key 'type' in [mount /mem] (memfs or hostfs)");
+	expect_config_error("[mount /mem]\n",
+			    "app.conf:1: missing key 'type' in [mount /mem] (memfs or hostfs)");
+	expect_config_error("[mount /mem]\nsize = 1M\n\n[interposer]\nmode = sud\n",
+			    "app.conf:1: missing key 'type' in [mount /mem] (memfs or hostfs)");
+	/* ... and before the next header's own problems */
+	expect_config_error("[mount /mem]\n[foo]\n",
+			    "app.conf:1: missing key 'type' in [mount /mem] (memfs or hostfs)");
+	expect_config_error("[mount /a]\ntype = memfs\n[mount /b]\n[mount /b]\ntype = memfs\n",
+			    "app.conf:3: missing key 'type' in [mount /b] (memfs or hostfs)");
+	expect_config_error("[mount /mem]\ntype = tmpfs\n",
+			    "app.conf:2: unknown type 'tmpfs' (expected memfs or hostfs)");
+	expect_config_error("[mount /mem]\ntype = MEMFS\n",
+			    "app.conf:2: unknown type 'MEMFS' (expected memfs or hostfs)");
+	expect_config_error(
+	    "[mount /mem]\ntype = memfs\ntype = memfs\n",
+	    "app.conf:3: duplicate key 'type' in [mount /mem] (first set on line 2)");
+	expect_config_error("[mount /mem]\ntype =\n",
+			    "app.conf:2: empty value for 'type' in [mount /mem]");
+	expect_config_error("[mount /mem]\ntype = memfs\nsise = 1M\n",
+			    "app.conf:3: unknown key 'sise' in [mount /mem]");
+	expect_config_error("[mount /mem]\ntype = memfs\nmode = sud\n",
+			    "app.conf:3: unknown key 'mode' in [mount /mem]");
+}
+
+static void test_mount_error_key_of_other_type(void **state)
+{
+	(void)state;
+	/* type first: the key's own line */
+	expect_config_error("[mount /mem]\ntype = memfs\nsource = /srv\n",
+			    "app.conf:3: key 'source' does not apply to type memfs");
+	expect_config_error("[mount /mem]\ntype = memfs\nsize = 1M\nreadonly = yes\n",
+			    "app.conf:4: key 'readonly' does not apply to type memfs");
+	expect_config_error("[mount /d]\ntype = hostfs\nsource = /srv\nsize = 1M\n",
+			    "app.conf:4: key 'size' does not apply to type hostfs");
+	expect_config_error("[mount /d]\ntype = hostfs\nname = shared\nsource = /srv\n",
+			    "app.conf:3: key 'name' does not apply to type hostfs");
+	/* type after them: still checked, the first such key's line */
+	expect_config_error("[mount /mem]\nsize = 1M\nreadonly = no\nsource = /srv\ntype = memfs\n",
+			    "app.conf:3: key 'readonly' does not apply to type memfs");
+	expect_config_error("[mount /d]\nsource = /srv\nname = n\nsize = 1\ntype = hostfs\n",
+			    "app.conf:3: key 'name' does not apply to type hostfs");
+	/* a bad value is a problem of its line even before the type is known */
+	expect_config_error(
+	    "[mount /mem]\nsize = lots\ntype = memfs\n",
+	    "app.conf:2: bad size 'lots' (expected bytes, or a number and K, M or G)");
+}
+
+static void test_mount_error_hostfs_source(void **state)
+{
+	(void)state;
+	expect_config_error(
+	    "[mount /d]\ntype = hostfs\nreadonly = yes\n\n[mount /e]\ntype = memfs\n",
+	    "app.conf:1: missing key 'source' in [mount /d] (type hostfs needs it)");
+	expect_config_error(
+	    "[mount /d]\ntype = hostfs\n",
+	    "app.conf:1: missing key 'source' in [mount /d] (type hostfs needs it)");
+	expect_config_error("[mount /d]\ntype = hostfs\nsource = data\n",
+			    "app.conf:3: source 'data' is not absolute");
+	expect_config_error("[mount /d]\ntype = hostfs\nsource = ./data\n",
+			    "app.conf:3: source './data' is not absolute");
+	expect_config_error("[mount /d]\ntype = hostfs\nsource = /srv/\n",
+			    "app.conf:3: source '/srv/' ends with '/'");
+	expect_config_error("[mount /d]\ntype = hostfs\nsource = /srv//data\n",
+			    "app.conf:3: source '/srv//data' has an empty component ('//')");
+	expect_config_error("[mount /d]\ntype = hostfs\nsource = /srv/./data\n",
+			    "app.conf:3: source '/srv/./data' has a '.' component");
+	expect_config_error("[mount /d]\ntype = hostfs\nsource = /srv/../etc\n",
+			    "app.conf:3: source '/srv/../etc' has a '..' component");
+	expect_config_error("[mount /d]\nsource = /srv/..\ntype = hostfs\n",
+			    "app.conf:2: source '/srv/..' has a '..' component");
+	expect_config_error(
+	    "[mount /d]\ntype = hostfs\nsource = /a\nsource = /b\n",
+	    "app.conf:4: duplicate key 'source' in [mount /d] (first set on line 3)");
+	expect_config_error("[mount /d]\ntype = hostfs\nsource = ; nothing\n",
+			    "app.conf:3: empty value for 'source' in [mount /d]");
+}
+
+static void test_mount_error_name(void **state)
+{
+	char text[256], message[256];
+
+	(void)state;
+	static const char *const bad[] = {"a/b", ".hidden", "..", ".", "a b", "caf\xC3\xA9", "x:y"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[mount /m]\ntype = memfs\nname = %s\n", bad[i]);
+		snprintf(message, sizeof(message),
+			 "app.conf:3: bad name '%s' (letters, digits, '.', '_' and '-'; "
+			 "not '.' first)",
+			 bad[i]);
+		expect_config_error(text, message);
+	}
+	snprintf(text, sizeof(text), "[mount /m]\ntype = memfs\nname = %063d\n", 0);
+	struct sy_options o;
+	load_ok(text, &o);
+	assert_int_equal(strlen(o.mounts[0].name), 63);
+	snprintf(text, sizeof(text), "[mount /m]\ntype = memfs\nname = %064d\n", 0);
+	expect_config_error(text, "app.conf:3: name too long (at most 63 characters)");
+}
+
+static void test_mount_error_first_problem_wins(void **state)
+{
+	(void)state;
+	/* a later mount's problem does not hide an earlier one's */
+	expect_config_error("[mount /a]\nsize = 1\n[mount b]\n",
+			    "app.conf:1: missing key 'type' in [mount /a] (memfs or hostfs)");
+	expect_config_error("[mount /a]\nsize = 0\n[mount /b]\n",
+			    "app.conf:2: size must be greater than 0 (found '0')");
+}
+
+static void test_mount_error_leaves_options_alone(void **state)
+{
+	struct sy_options o, before;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	write_file("good.conf", "[mount /kept]\ntype = memfs\n");
+	sy_options_default(&o);
+	assert_int_equal(sy_config_load("good.conf", &o, err, sizeof(err)), 0);
+	before = o;
+	write_file("app.conf", "[mount /a]\ntype = memfs\n[mount /b]\ntype = hostfs\n");
+	assert_int_equal(sy_config_load("app.conf", &o, err, sizeof(err)), -1);
+	assert_string_equal(
+	    err, "app.conf:3: missing key 'source' in [mount /b] (type hostfs needs it)");
+	assert_memory_equal(&o, &before, sizeof(o));
+}
+
+static void test_mount_replaced_by_next_file(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	write_file("one.conf", "[mount /a]\ntype = memfs\n[mount /b]\ntype = memfs\n");
+	write_file("two.conf", "[mount /a]\ntype = memfs\nsize = 1K\n");
+	write_file("none.conf", "[interposer]\nmode = sud\n");
+	sy_options_default(&o);
+	assert_int_equal(sy_config_load("one.conf", &o, err, sizeof(err)), 0);
+	assert_int_equal(o.nmounts, 2);
+	/* the mounts are the file's: no "duplicate /a", no third mount */
+	assert_int_equal(sy_config_load("two.conf", &o, err, sizeof(err)), 0);
+	assert_int_equal(o.nmounts, 1);
+	assert_int_equal(o.mounts[0].size, 1024);
+	assert_int_equal(sy_config_load("none.conf", &o, err, sizeof(err)), 0);
+	assert_int_equal(o.nmounts, 0);
+}
+
+static void test_mount_env(void **state)
+{
+	struct sy_options o;
+	char err[PATH_MAX + 512] = "";
+
+	(void)state;
+	write_file("app.conf", "[interposer]\nmode = sud\n[mount /mem]\ntype = memfs\n"
+			       "size = 64K\nname = ci\n[mount /data]\ntype = hostfs\n"
+			       "source = /srv/data\nreadonly = 1\n");
+	setenv(SY_ENV_CONFIG, "app.conf", 1);
+	setenv(SY_ENV_MODE, "rewrite", 1);
+	assert_int_equal(sy_options_from_env(&o, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(o.mode, SY_MODE_REWRITE); /* the variable wins over [interposer] */
+	assert_int_equal(o.nmounts, 2);		   /* and leaves the mounts alone */
+	assert_string_equal(o.mounts[0].path, "/mem");
+	assert_int_equal(o.mounts[0].size, 65536);
+	assert_string_equal(o.mounts[0].name, "ci");
+	assert_string_equal(o.mounts[1].path, "/data");
+	assert_string_equal(o.mounts[1].source, "/srv/data");
+	assert_int_equal(o.mounts[1].readonly, 1);
+
+	write_file("app.conf", "[mount /mem]\ntype = memfs\nsource = /x\n");
+	assert_int_equal(sy_options_from_env(&o, err, sizeof(err)), -1);
+	assert_string_equal(err, "app.conf:3: key 'source' does not apply to type memfs");
 }
 
 /* ---- the environment ------------------------------------------------------- */
@@ -620,6 +1040,21 @@ int main(void)
 	    TEST(test_error_hook_not_file),
 	    TEST(test_error_hook_unreadable),
 	    TEST(test_error_unreadable_file),
+	    TEST(test_mount_good),
+	    TEST(test_mount_only_mounts),
+	    TEST(test_mount_max),
+	    TEST(test_mount_sizes),
+	    TEST(test_mount_readonly_values),
+	    TEST(test_mount_error_path),
+	    TEST(test_mount_error_duplicate_path),
+	    TEST(test_mount_error_type),
+	    TEST(test_mount_error_key_of_other_type),
+	    TEST(test_mount_error_hostfs_source),
+	    TEST(test_mount_error_name),
+	    TEST(test_mount_error_first_problem_wins),
+	    TEST(test_mount_error_leaves_options_alone),
+	    TEST(test_mount_replaced_by_next_file),
+	    TEST(test_mount_env),
 	    TEST(test_env_nothing_set),
 	    TEST(test_env_config_then_variables),
 	    TEST(test_env_empty_config_ignored),
