@@ -224,6 +224,10 @@ __attribute__((constructor(101))) static void sy_init(void)
 	char err[PATH_MAX + 256];
 	if (sy_options_from_env(&sy_state.opts, err, sizeof(err)) < 0)
 		sy_die("%s", err);
+	if (sy_state.opts.nmounts > 0) /* never a silent fallback to the kernel */
+		sy_die("%s: [mount %s]: mounts are checked but not served yet (the VFS is not "
+		       "built yet); remove them to run",
+		       sy_state.opts.config, sy_state.opts.mounts[0].path);
 	sy_state.debug = getenv("SWITCHYARD_DEBUG") != NULL;
 	find_library();
 	find_extended_state();
