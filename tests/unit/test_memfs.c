@@ -1,0 +1,858 @@
+/* vfs/memfs: the tmpfs-like backend, through its sy_vfs_backend functions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memfs.h"
+
+static const struct sy_vfs_backend *B;
+
+struct env {
+	struct sy_vfs *fs;
+	struct sy_vfs_node *root;
+};
+
+static const struct sy_vfs_cred cred = {1000, 100};
+
+static struct sy_vfs *mount_size(const char *size)
+{
+	struct sy_vfs_option opt = {"size", size};
+	struct sy_vfs *fs = NULL;
+	char err[256] = "";
+	int r = B->mount(&opt, size ? 1 : 0, &fs, err, sizeof(err));
+	if (r != 0)
+		fail_msg("mount: %d %s", r, err);
+	return fs;
+}
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	e->fs = mount_size("1M");
+	e->root = B->root(e->fs);
+	*state = e;
+	return e->root ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+	B->release(e->fs, e->root);
+	B->unmount(e->fs);
+	free(e);
+	return 0;
+}
+
+static struct sy_vfs_node *mkfile(struct env *e, struct sy_vfs_node *dir, const char *name)
+{
+	struct sy_vfs_node *n = NULL;
+	assert_int_equal(B->create(e->fs, dir, name, S_IFREG | 0644, 0, &cred, &n), 0);
+	assert_non_null(n);
+	return n;
+}
+
+static struct sy_vfs_node *mkdir_(struct env *e, struct sy_vfs_node *dir, const char *name)
+{
+	struct sy_vfs_node *n = NULL;
+	assert_int_equal(B->mkdir(e->fs, dir, name, 0755, &cred, &n), 0);
+	return n;
+}
+
+static struct sy_vfs_attr attr_of(struct env *e, struct sy_vfs_node *n)
+{
+	struct sy_vfs_attr a;
+	assert_int_equal(B->getattr(e->fs, n, &a), 0);
+	return a;
+}
+
+static int ts_after(struct timespec a, struct timespec b) /* a > b */
+{
+	return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+static int ts_equal(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+static void tick(void)
+{
+	struct timespec t = {0, 2000000};
+	nanosleep(&t, NULL);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_create_lookup_getattr(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *f = mkfile(e, e->root, "a");
+	struct sy_vfs_node *g = NULL;
+	assert_int_equal(B->lookup(e->fs, e->root, "a", &g), 0);
+	assert_int_equal(B->node_id(e->fs, g), B->node_id(e->fs, f));
+	assert_int_equal(B->lookup(e->fs, e->root, "b", &g), -ENOENT);
+	assert_int_equal(B->lookup(e->fs, f, "x", &g), -ENOTDIR);
+	assert_int_equal(B->create(e->fs, e->root, "a", S_IFREG | 0600, 0, &cred, NULL), -EEXIST);
+	char longname[300];
+	memset(longname, 'x', 256);
+	longname[256] = 0;
+	assert_int_equal(B->create(e->fs, e->root, longname, S_IFREG | 0600, 0, &cred, NULL),
+			 -ENAMETOOLONG);
+
+	struct sy_vfs_attr a = attr_of(e, f);
+	assert_int_equal(a.mode, S_IFREG | 0644);
+	assert_int_equal(a.nlink, 1);
+	assert_int_equal(a.uid, 1000);
+	assert_int_equal(a.gid, 100);
+	assert_int_equal(a.size, 0);
+	assert_int_equal(a.blocks, 0);
+	assert_int_equal(a.blksize, 4096);
+	assert_int_equal(a.ino, B->node_id(e->fs, f));
+	assert_true(ts_equal(a.mtime, a.ctime) && ts_equal(a.atime, a.btime));
+
+	/* a device node keeps its rdev; a FIFO */
+	struct sy_vfs_node *c = NULL;
+	assert_int_equal(B->create(e->fs, e->root, "null", S_IFCHR | 0666, 0x103, &cred, &c), 0);
+	a = attr_of(e, c);
+	assert_int_equal(a.mode, S_IFCHR | 0666);
+	assert_int_equal(a.rdev, 0x103);
+	assert_int_equal(B->read(e->fs, c, longname, 1, 0), -EINVAL);
+	B->release(e->fs, c);
+	assert_int_equal(B->create(e->fs, e->root, "d", S_IFDIR | 0755, 0, &cred, NULL), -EINVAL);
+
+	/* root: a sticky directory of 2 links and size 40 + 20 per entry */
+	a = attr_of(e, e->root);
+	assert_true(S_ISDIR(a.mode));
+	assert_int_equal(a.nlink, 2);
+	assert_int_equal(a.size, 40 + 2 * 20);
+	B->release(e->fs, g);
+	B->release(e->fs, f);
+}
+
+static void test_write_read_holes(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *f = mkfile(e, e->root, "f");
+	char buf[20000], want[20000];
+	assert_int_equal(B->write(e->fs, f, "hello", 5, 0), 5);
+	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 5), 0);
+	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 100), 0);
+	assert_int_equal(B->read(e->fs, f, buf, 3, 1), 3);
+	assert_memory_equal(buf, "ell", 3);
+
+	/* a write past the end leaves a hole that reads as zeros; it
+	 * straddles a block boundary */
+	assert_int_equal(B->write(e->fs, f, "world", 5, 12286), 5);
+	assert_int_equal(attr_of(e, f).size, 12291);
+	/* blocks 0, 2 and 3 only */
+	assert_int_equal(attr_of(e, f).blocks, 3 * 8);
+	memset(want, 0, sizeof(want));
+	memcpy(want, "hello", 5);
+	memcpy(want + 12286, "world", 5);
+	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), 12291);
+	assert_memory_equal(buf, want, 12291);
+
+	/* sparse growth far out: the block map grows in depth */
+	uint64_t far = 5ull << 30;
+	assert_int_equal(B->write(e->fs, f, "far", 3, far), 3);
+	assert_int_equal(attr_of(e, f).size, far + 3);
+	assert_int_equal(attr_of(e, f).blocks, 4 * 8);
+	assert_int_equal(B->read(e->fs, f, buf, 10, far - 4), 7);
+	assert_memory_equal(buf, "\0\0\0\0far", 7);
+	assert_int_equal(B->read(e->fs, f, buf, 5, 12286), 5);
+	assert_memory_equal(buf, "world", 5);
+	assert_int_equal(B->read(e->fs, f, buf, 10, 1ull << 30), 10);
+	assert_memory_equal(buf, want + 20, 10); /* zeros */
+
+	/* overwrite in the middle, multi-block */
+	for (size_t i = 0; i < sizeof(want); i++)
+		want[i] = (char)(i * 7 + 1);
+	assert_int_equal(B->write(e->fs, f, want, sizeof(want), 1000), (long)sizeof(want));
+	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 1000), (long)sizeof(buf));
+	assert_memory_equal(buf, want, sizeof(want));
+
+	/* EFBIG past 2^40, a short write up to it */
+	assert_int_equal(B->write(e->fs, f, "x", 1, 1ull << 40), -EFBIG);
+	assert_int_equal(B->write(e->fs, f, "xyz", 3, (1ull << 40) - 1), 1);
+	/* a directory */
+	assert_int_equal(B->read(e->fs, e->root, buf, 1, 0), -EISDIR);
+	assert_int_equal(B->write(e->fs, e->root, buf, 1, 0), -EISDIR);
+	B->release(e->fs, f);
+}
+
+static void test_truncate(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *f = mkfile(e, e->root, "t");
+	char buf[10000];
+	memset(buf, 'a', sizeof(buf));
+	assert_int_equal(B->write(e->fs, f, buf, sizeof(buf), 0), (long)sizeof(buf));
+	struct sy_vfs_attr a = {.size = 5000};
+	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE), 0);
+	assert_int_equal(attr_of(e, f).size, 5000);
+	assert_int_equal(attr_of(e, f).blocks, 2 * 8);
+	/* up again: what was cut reads as zeros */
+	a.size = 9000;
+	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE), 0);
+	assert_int_equal(attr_of(e, f).blocks, 2 * 8);
+	memset(buf, 'z', sizeof(buf));
+	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), 9000);
+	for (int i = 0; i < 9000; i++)
+		assert_int_equal(buf[i], i < 5000 ? 'a' : 0);
+	a.size = 0;
+	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE), 0);
+	assert_int_equal(attr_of(e, f).blocks, 0);
+	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), 0);
+	a.size = (1ull << 40) + 1;
+	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE), -EFBIG);
+	assert_int_equal(B->setattr(e->fs, e->root, &a, SY_VFS_SET_SIZE), -EISDIR);
+
+	/* fallocate: mode 0 extends, KEEP_SIZE does not, others refused */
+	assert_int_equal(B->fallocate(e->fs, f, 0, 0, 8192), 0);
+	assert_int_equal(attr_of(e, f).size, 8192);
+	assert_int_equal(attr_of(e, f).blocks, 16);
+	assert_int_equal(B->fallocate(e->fs, f, FALLOC_FL_KEEP_SIZE, 8192, 4096), 0);
+	assert_int_equal(attr_of(e, f).size, 8192);
+	assert_int_equal(attr_of(e, f).blocks, 24);
+	assert_int_equal(B->fallocate(e->fs, f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 10),
+			 -EOPNOTSUPP);
+	assert_int_equal(B->fallocate(e->fs, f, 0, 0, 0), -EINVAL);
+	/* more than the instance holds (1 MiB): all or nothing */
+	assert_int_equal(B->fallocate(e->fs, f, 0, 0, 2 << 20), -ENOSPC);
+	assert_int_equal(attr_of(e, f).blocks, 24);
+	assert_int_equal(B->fsync(e->fs, f, 0), 0);
+	B->release(e->fs, f);
+}
+
+static void test_mkdir_rmdir(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *d = mkdir_(e, e->root, "d");
+	struct sy_vfs_attr a = attr_of(e, d);
+	assert_int_equal(a.mode, S_IFDIR | 0755);
+	assert_int_equal(a.nlink, 2);
+	assert_int_equal(a.size, 40);
+	assert_int_equal(B->mkdir(e->fs, e->root, "d", 0755, &cred, NULL), -EEXIST);
+	struct sy_vfs_node *f = mkfile(e, d, "f");
+	assert_int_equal(B->rmdir(e->fs, e->root, "d"), -ENOTEMPTY);
+	assert_int_equal(B->rmdir(e->fs, d, "f"), -ENOTDIR);
+	assert_int_equal(B->unlink(e->fs, e->root, "d"), -EISDIR);
+	assert_int_equal(B->rmdir(e->fs, e->root, "nope"), -ENOENT);
+	assert_int_equal(B->unlink(e->fs, d, "f"), 0);
+	assert_int_equal(B->rmdir(e->fs, e->root, "d"), 0);
+	assert_int_equal(attr_of(e, d).nlink, 0);
+	/* a removed directory takes no new names */
+	assert_int_equal(B->create(e->fs, d, "g", S_IFREG | 0644, 0, &cred, NULL), -ENOENT);
+	assert_int_equal(B->mkdir(e->fs, d, "g", 0755, &cred, NULL), -ENOENT);
+	struct sy_vfs_dirent ents[4];
+	assert_int_equal(B->readdir(e->fs, d, 0, ents, 4), 0);
+	B->release(e->fs, f);
+	B->release(e->fs, d);
+	assert_int_equal(attr_of(e, e->root).nlink, 2);
+
+	/* setgid directories hand on their group and the bit */
+	struct sy_vfs_node *s = mkdir_(e, e->root, "sgid");
+	struct sy_vfs_attr m = {.mode = 02775, .gid = 555};
+	assert_int_equal(B->setattr(e->fs, s, &m, SY_VFS_SET_MODE | SY_VFS_SET_GID), 0);
+	struct sy_vfs_node *sub = mkdir_(e, s, "sub");
+	struct sy_vfs_node *sf = mkfile(e, s, "file");
+	assert_int_equal(attr_of(e, sub).gid, 555);
+	assert_int_equal(attr_of(e, sub).mode, S_IFDIR | 02755);
+	assert_int_equal(attr_of(e, sf).gid, 555);
+	assert_int_equal(attr_of(e, sf).mode, S_IFREG | 0644);
+	B->release(e->fs, sub);
+	B->release(e->fs, sf);
+	B->release(e->fs, s);
+}
+
+static void test_unlink_open_file(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_statfs st0, st1, st2;
+	assert_int_equal(B->statfs(e->fs, &st0), 0);
+	struct sy_vfs_node *f = mkfile(e, e->root, "u");
+	uint64_t id = B->node_id(e->fs, f);
+	char buf[8192];
+	memset(buf, 'q', sizeof(buf));
+	assert_int_equal(B->write(e->fs, f, buf, sizeof(buf), 0), (long)sizeof(buf));
+	assert_int_equal(B->unlink(e->fs, e->root, "u"), 0);
+	assert_int_equal(B->unlink(e->fs, e->root, "u"), -ENOENT);
+	struct sy_vfs_node *g;
+	assert_int_equal(B->lookup(e->fs, e->root, "u", &g), -ENOENT);
+	assert_int_equal(attr_of(e, f).nlink, 0);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), (long)sizeof(buf));
+	assert_int_equal(buf[0], 'q');
+	assert_int_equal(buf[8191], 'q');
+	assert_int_equal(B->write(e->fs, f, "still", 5, 0), 5);
+	/* an unlinked file gets no new name */
+	assert_int_equal(B->link(e->fs, f, e->root, "again"), -ENOENT);
+	assert_int_equal(B->statfs(e->fs, &st1), 0);
+	assert_int_equal(st1.bfree, st0.bfree - 2);
+	assert_int_equal(st1.ffree, st0.ffree - 1);
+	/* a second reference through the id keeps it too */
+	struct sy_vfs_node *h;
+	assert_int_equal(B->node_from_id(e->fs, id, &h), 0);
+	B->release(e->fs, f);
+	assert_int_equal(B->read(e->fs, h, buf, 5, 0), 5);
+	assert_memory_equal(buf, "still", 5);
+	B->release(e->fs, h);
+	/* gone with the last reference */
+	assert_int_equal(B->statfs(e->fs, &st2), 0);
+	assert_int_equal(st2.bfree, st0.bfree);
+	assert_int_equal(st2.ffree, st0.ffree);
+	assert_int_equal(B->node_from_id(e->fs, id, &h), -ESTALE);
+}
+
+static void test_link_counts(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *f = mkfile(e, e->root, "f");
+	assert_int_equal(B->link(e->fs, f, e->root, "f2"), 0);
+	assert_int_equal(B->link(e->fs, f, e->root, "f2"), -EEXIST);
+	assert_int_equal(attr_of(e, f).nlink, 2);
+	struct sy_vfs_node *d = mkdir_(e, e->root, "d");
+	assert_int_equal(B->link(e->fs, f, d, "f3"), 0);
+	assert_int_equal(attr_of(e, f).nlink, 3);
+	assert_int_equal(B->link(e->fs, d, e->root, "dlink"), -EPERM);
+	assert_int_equal(B->link(e->fs, f, f, "x"), -ENOTDIR);
+	assert_int_equal(B->unlink(e->fs, e->root, "f"), 0);
+	assert_int_equal(attr_of(e, f).nlink, 2);
+	struct sy_vfs_node *g;
+	assert_int_equal(B->lookup(e->fs, d, "f3", &g), 0);
+	assert_ptr_equal(g, f);
+	B->release(e->fs, g);
+
+	/* a directory has 2 + its subdirectories */
+	assert_int_equal(attr_of(e, e->root).nlink, 3);
+	assert_int_equal(attr_of(e, d).nlink, 2);
+	struct sy_vfs_node *s1 = mkdir_(e, d, "s1");
+	struct sy_vfs_node *s2 = mkdir_(e, d, "s2");
+	mkfile(e, d, "plain"); /* leaks one reference: harmless here */
+	assert_int_equal(attr_of(e, d).nlink, 4);
+	assert_int_equal(attr_of(e, d).size, 40 + 4 * 20);
+	assert_int_equal(B->rmdir(e->fs, d, "s1"), 0);
+	assert_int_equal(attr_of(e, d).nlink, 3);
+	B->release(e->fs, s1);
+	B->release(e->fs, s2);
+	B->release(e->fs, d);
+	B->release(e->fs, f);
+}
+
+static uint64_t id_of(struct env *e, struct sy_vfs_node *dir, const char *name)
+{
+	struct sy_vfs_node *n;
+	int r = B->lookup(e->fs, dir, name, &n);
+	if (r)
+		return 0;
+	uint64_t id = B->node_id(e->fs, n);
+	B->release(e->fs, n);
+	return id;
+}
+
+static void test_rename(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *a = mkfile(e, e->root, "a");
+	struct sy_vfs_node *b = mkfile(e, e->root, "b");
+	struct sy_vfs_node *d1 = mkdir_(e, e->root, "d1");
+	struct sy_vfs_node *d2 = mkdir_(e, e->root, "d2");
+	uint64_t ia = B->node_id(e->fs, a), ib = B->node_id(e->fs, b);
+	uint64_t id1 = B->node_id(e->fs, d1), id2 = B->node_id(e->fs, d2);
+
+	/* plain move */
+	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "c", 0), 0);
+	assert_int_equal(id_of(e, e->root, "a"), 0);
+	assert_int_equal(id_of(e, e->root, "c"), ia);
+	assert_int_equal(B->rename(e->fs, e->root, "nope", e->root, "x", 0), -ENOENT);
+	/* NOREPLACE */
+	assert_int_equal(B->rename(e->fs, e->root, "c", e->root, "b", RENAME_NOREPLACE), -EEXIST);
+	assert_int_equal(B->rename(e->fs, e->root, "c", e->root, "a", RENAME_NOREPLACE), 0);
+	assert_int_equal(
+	    B->rename(e->fs, e->root, "a", e->root, "b", RENAME_NOREPLACE | RENAME_EXCHANGE),
+	    -EINVAL);
+	/* EXCHANGE */
+	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "zz", RENAME_EXCHANGE), -ENOENT);
+	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "b", RENAME_EXCHANGE), 0);
+	assert_int_equal(id_of(e, e->root, "a"), ib);
+	assert_int_equal(id_of(e, e->root, "b"), ia);
+	/* exchange a file and a directory across directories: link counts */
+	struct sy_vfs_node *sub = mkdir_(e, d1, "sub");
+	assert_int_equal(attr_of(e, d1).nlink, 3);
+	assert_int_equal(B->rename(e->fs, d1, "sub", e->root, "a", RENAME_EXCHANGE), 0);
+	assert_int_equal(attr_of(e, d1).nlink, 2);
+	assert_int_equal(attr_of(e, e->root).nlink, 5);
+	assert_int_equal(id_of(e, d1, "sub"), ib);
+	assert_int_equal(B->rename(e->fs, d1, "sub", e->root, "a", RENAME_EXCHANGE), 0);
+
+	/* replace a file: the old one loses a link */
+	assert_int_equal(B->rename(e->fs, e->root, "b", e->root, "a", 0), 0);
+	assert_int_equal(id_of(e, e->root, "a"), ia);
+	assert_int_equal(attr_of(e, b).nlink, 0);
+	/* mismatches */
+	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "d1", 0), -EISDIR);
+	assert_int_equal(B->rename(e->fs, e->root, "d1", e->root, "a", 0), -ENOTDIR);
+	/* a directory over a non-empty one, then over an empty one */
+	assert_int_equal(B->rename(e->fs, e->root, "d2", e->root, "d1", 0), -ENOTEMPTY);
+	assert_int_equal(B->rmdir(e->fs, d1, "sub"), 0);
+	assert_int_equal(attr_of(e, e->root).nlink, 4);
+	assert_int_equal(B->rename(e->fs, e->root, "d2", e->root, "d1", 0), 0);
+	assert_int_equal(id_of(e, e->root, "d1"), id2);
+	assert_int_equal(attr_of(e, d1).nlink, 0);
+	assert_int_equal(attr_of(e, e->root).nlink, 3);
+	(void)id1;
+	/* a directory moved into another: the parents' counts follow */
+	struct sy_vfs_node *x = mkdir_(e, e->root, "x");
+	assert_int_equal(attr_of(e, e->root).nlink, 4);
+	assert_int_equal(B->rename(e->fs, e->root, "x", d2, "x", 0), 0);
+	assert_int_equal(attr_of(e, e->root).nlink, 3);
+	assert_int_equal(attr_of(e, d2).nlink, 3);
+	/* two names of one file: nothing happens */
+	assert_int_equal(B->link(e->fs, a, e->root, "a2"), 0);
+	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "a2", 0), 0);
+	assert_int_equal(id_of(e, e->root, "a"), ia);
+	assert_int_equal(id_of(e, e->root, "a2"), ia);
+	assert_int_equal(attr_of(e, a).nlink, 2);
+	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "a2", 4 /* WHITEOUT */), -EINVAL);
+	B->release(e->fs, x);
+	B->release(e->fs, sub);
+	B->release(e->fs, a);
+	B->release(e->fs, b);
+	B->release(e->fs, d1);
+	B->release(e->fs, d2);
+}
+
+static void test_readdir_cookies(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *d = mkdir_(e, e->root, "dir");
+	char name[16];
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		if (i == 3) {
+			assert_int_equal(B->mkdir(e->fs, d, name, 0700, &cred, NULL), 0);
+		} else {
+			assert_int_equal(B->create(e->fs, d, name, S_IFREG | 0600, 0, &cred, NULL),
+					 0);
+		}
+	}
+	struct sy_vfs_dirent ents[4];
+	long n = B->readdir(e->fs, d, 0, ents, 4);
+	assert_int_equal(n, 4);
+	assert_string_equal(ents[0].name, "n0");
+	assert_int_equal(ents[0].type, DT_REG);
+	assert_int_equal(ents[3].type, DT_DIR);
+	assert_int_equal(ents[2].ino, id_of(e, d, "n2"));
+	uint64_t cookie = ents[3].next;
+	/* remove one already seen, the next to come and a later one; add one */
+	assert_int_equal(B->unlink(e->fs, d, "n1"), 0);
+	assert_int_equal(B->unlink(e->fs, d, "n4"), 0);
+	assert_int_equal(B->unlink(e->fs, d, "n8"), 0);
+	assert_int_equal(B->create(e->fs, d, "new", S_IFREG | 0600, 0, &cred, NULL), 0);
+	int seen[10] = {0}, seen_new = 0, total = 0;
+	while ((n = B->readdir(e->fs, d, cookie, ents, 4)) > 0) {
+		for (long i = 0; i < n; i++) {
+			if (strcmp(ents[i].name, "new") == 0) {
+				seen_new++;
+			} else {
+				int k = atoi(ents[i].name + 1);
+				seen[k]++;
+			}
+			total++;
+		}
+		cookie = ents[n - 1].next;
+	}
+	assert_int_equal(n, 0);
+	for (int k = 0; k < 10; k++)
+		assert_int_equal(seen[k], (k >= 5 && k != 8) ? 1 : 0);
+	assert_true(seen_new <= 1);
+	/* an old cookie after everything around it is gone still works */
+	assert_int_equal(B->readdir(e->fs, d, ents[0].next, ents, 4) >= 0, 1);
+	/* from the start again: each entry once */
+	int count = 0;
+	cookie = 0;
+	while ((n = B->readdir(e->fs, d, cookie, ents, 3)) > 0) {
+		count += (int)n;
+		cookie = ents[n - 1].next;
+	}
+	assert_int_equal(count, 8);
+	assert_int_equal(B->readdir(e->fs, d, 1000000, ents, 3), 0);
+	struct sy_vfs_node *f;
+	assert_int_equal(B->lookup(e->fs, d, "n0", &f), 0);
+	assert_int_equal(B->readdir(e->fs, f, 0, ents, 3), -ENOTDIR);
+	B->release(e->fs, f);
+	B->release(e->fs, d);
+}
+
+static void test_symlink(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *l = NULL;
+	assert_int_equal(B->symlink(e->fs, e->root, "l", "some/where", &cred, &l), 0);
+	struct sy_vfs_attr a = attr_of(e, l);
+	assert_int_equal(a.mode, S_IFLNK | 0777);
+	assert_int_equal(a.size, 10);
+	assert_int_equal(a.blocks, 0);
+	char buf[5000];
+	assert_int_equal(B->readlink(e->fs, l, buf, sizeof(buf)), 10);
+	assert_memory_equal(buf, "some/where", 10);
+	assert_int_equal(B->readlink(e->fs, l, buf, 4), 4);
+	assert_memory_equal(buf, "some", 4);
+	assert_int_equal(B->readlink(e->fs, e->root, buf, 4), -EINVAL);
+	assert_int_equal(B->symlink(e->fs, e->root, "l", "x", &cred, NULL), -EEXIST);
+	assert_int_equal(B->symlink(e->fs, e->root, "empty", "", &cred, NULL), -ENOENT);
+	/* a long target takes a block, as on tmpfs */
+	memset(buf, 'p', 3000);
+	buf[3000] = 0;
+	struct sy_vfs_node *m = NULL;
+	assert_int_equal(B->symlink(e->fs, e->root, "long", buf, &cred, &m), 0);
+	assert_int_equal(attr_of(e, m).blocks, 8);
+	char back[5000];
+	assert_int_equal(B->readlink(e->fs, m, back, sizeof(back)), 3000);
+	assert_memory_equal(back, buf, 3000);
+	memset(buf, 'p', 4096);
+	buf[4096] = 0;
+	assert_int_equal(B->symlink(e->fs, e->root, "toolong", buf, &cred, NULL), -ENAMETOOLONG);
+	assert_int_equal(B->unlink(e->fs, e->root, "long"), 0);
+	B->release(e->fs, m);
+	B->release(e->fs, l);
+}
+
+static void test_enospc(void **state)
+{
+	struct env *e = *state; /* 1 MiB: 256 blocks */
+	struct sy_vfs_statfs st;
+	assert_int_equal(B->statfs(e->fs, &st), 0);
+	assert_int_equal(st.magic, 0x01021994);
+	assert_int_equal(st.bsize, 4096);
+	assert_int_equal(st.blocks, 256);
+	assert_int_equal(st.bfree, 256);
+	assert_int_equal(st.namelen, 255);
+	assert_true(st.files > 1000 && st.ffree == st.files - 1);
+	struct sy_vfs_node *f = mkfile(e, e->root, "big");
+	size_t len = 1100 * 1024;
+	char *buf = malloc(len);
+	memset(buf, 'b', len);
+	/* a write that does not fit entirely: the short count */
+	assert_int_equal(B->write(e->fs, f, buf, len, 100), 1024 * 1024 - 100);
+	assert_int_equal(attr_of(e, f).size, 1024 * 1024);
+	assert_int_equal(B->statfs(e->fs, &st), 0);
+	assert_int_equal(st.bfree, 0);
+	/* nothing fits any more; writes into existing blocks still do */
+	assert_int_equal(B->write(e->fs, f, buf, 10, 1024 * 1024), -ENOSPC);
+	struct sy_vfs_node *g = mkfile(e, e->root, "other");
+	assert_int_equal(B->write(e->fs, g, "x", 1, 0), -ENOSPC);
+	assert_int_equal(B->write(e->fs, f, "head", 4, 0), 4);
+	/* freeing makes room */
+	struct sy_vfs_attr a = {.size = 4096};
+	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE), 0);
+	assert_int_equal(B->write(e->fs, g, "x", 1, 0), 1);
+	assert_int_equal(B->statfs(e->fs, &st), 0);
+	assert_int_equal(st.bfree, 254);
+	free(buf);
+	B->release(e->fs, f);
+	B->release(e->fs, g);
+}
+
+static void test_times(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *d = mkdir_(e, e->root, "td");
+	struct sy_vfs_attr d0 = attr_of(e, d);
+	tick();
+	struct sy_vfs_node *f = mkfile(e, d, "f");
+	struct sy_vfs_attr d1 = attr_of(e, d), f0 = attr_of(e, f);
+	/* create: the directory's mtime and ctime */
+	assert_true(ts_after(d1.mtime, d0.mtime) && ts_after(d1.ctime, d0.ctime));
+	assert_true(ts_equal(d1.atime, d0.atime));
+	assert_true(ts_equal(f0.mtime, d1.mtime));
+	tick();
+	/* write: mtime and ctime */
+	assert_int_equal(B->write(e->fs, f, "abc", 3, 0), 3);
+	struct sy_vfs_attr f1 = attr_of(e, f);
+	assert_true(ts_after(f1.mtime, f0.mtime) && ts_after(f1.ctime, f0.ctime));
+	assert_true(ts_equal(f1.atime, f0.atime));
+	assert_true(ts_equal(attr_of(e, d).mtime, d1.mtime));
+	tick();
+	/* read: atime (relatime: it is older than mtime) */
+	char buf[4];
+	assert_int_equal(B->read(e->fs, f, buf, 3, 0), 3);
+	struct sy_vfs_attr f2 = attr_of(e, f);
+	assert_true(ts_after(f2.atime, f1.atime));
+	assert_true(ts_equal(f2.mtime, f1.mtime) && ts_equal(f2.ctime, f1.ctime));
+	tick();
+	/* chmod: ctime only */
+	struct sy_vfs_attr m = {.mode = 0600};
+	assert_int_equal(B->setattr(e->fs, f, &m, SY_VFS_SET_MODE), 0);
+	struct sy_vfs_attr f3 = attr_of(e, f);
+	assert_int_equal(f3.mode, S_IFREG | 0600);
+	assert_true(ts_after(f3.ctime, f2.ctime) && ts_equal(f3.mtime, f2.mtime));
+	tick();
+	/* chown: ctime */
+	struct sy_vfs_attr o = {.uid = 7, .gid = 8};
+	assert_int_equal(B->setattr(e->fs, f, &o, SY_VFS_SET_UID | SY_VFS_SET_GID), 0);
+	struct sy_vfs_attr f4 = attr_of(e, f);
+	assert_int_equal(f4.uid, 7);
+	assert_int_equal(f4.gid, 8);
+	assert_true(ts_after(f4.ctime, f3.ctime) && ts_equal(f4.mtime, f3.mtime));
+	tick();
+	/* truncate: mtime and ctime */
+	struct sy_vfs_attr t = {.size = 1};
+	assert_int_equal(B->setattr(e->fs, f, &t, SY_VFS_SET_SIZE), 0);
+	struct sy_vfs_attr f5 = attr_of(e, f);
+	assert_true(ts_after(f5.mtime, f4.mtime) && ts_after(f5.ctime, f4.ctime));
+	tick();
+	/* link: the file's ctime, the directory's mtime and ctime */
+	struct sy_vfs_attr d2 = attr_of(e, d);
+	assert_int_equal(B->link(e->fs, f, d, "f2"), 0);
+	struct sy_vfs_attr f6 = attr_of(e, f), d3 = attr_of(e, d);
+	assert_true(ts_after(f6.ctime, f5.ctime) && ts_equal(f6.mtime, f5.mtime));
+	assert_true(ts_after(d3.mtime, d2.mtime) && ts_after(d3.ctime, d2.ctime));
+	tick();
+	/* unlink: the same */
+	assert_int_equal(B->unlink(e->fs, d, "f2"), 0);
+	struct sy_vfs_attr f7 = attr_of(e, f), d4 = attr_of(e, d);
+	assert_true(ts_after(f7.ctime, f6.ctime) && ts_equal(f7.mtime, f6.mtime));
+	assert_true(ts_after(d4.mtime, d3.mtime) && ts_after(d4.ctime, d3.ctime));
+	tick();
+	/* explicit times (utimensat): as given, and ctime now */
+	struct sy_vfs_attr u = {.atime = {1000, 5}, .mtime = {2000, 6}};
+	assert_int_equal(B->setattr(e->fs, f, &u, SY_VFS_SET_ATIME | SY_VFS_SET_MTIME), 0);
+	struct sy_vfs_attr f8 = attr_of(e, f);
+	assert_true(ts_equal(f8.atime, u.atime) && ts_equal(f8.mtime, u.mtime));
+	assert_true(ts_after(f8.ctime, f7.ctime));
+	assert_int_equal(B->setattr(e->fs, f, &u, SY_VFS_SET_MTIME_NOW), 0);
+	assert_true(ts_after(attr_of(e, f).mtime, f7.ctime));
+	/* birth time never moves */
+	assert_true(ts_equal(attr_of(e, f).btime, f0.btime));
+	/* readdir: the directory's atime */
+	tick();
+	struct sy_vfs_dirent ent;
+	assert_int_equal(B->readdir(e->fs, d, 0, &ent, 1), 1);
+	assert_true(ts_after(attr_of(e, d).atime, d4.atime));
+	B->release(e->fs, f);
+	B->release(e->fs, d);
+}
+
+static void test_node_id(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *f = mkfile(e, e->root, "id");
+	uint64_t id = B->node_id(e->fs, f);
+	struct sy_vfs_node *g = NULL;
+	assert_int_equal(B->node_from_id(e->fs, id, &g), 0);
+	assert_int_equal(B->node_id(e->fs, g), id);
+	assert_int_equal(B->write(e->fs, g, "x", 1, 0), 1);
+	assert_int_equal(attr_of(e, f).size, 1);
+	B->release(e->fs, g);
+	uint64_t rid = B->node_id(e->fs, e->root);
+	assert_int_equal(B->node_from_id(e->fs, rid, &g), 0);
+	B->release(e->fs, g);
+	/* bad ids */
+	assert_int_equal(B->node_from_id(e->fs, 0, &g), -ESTALE);
+	assert_int_equal(B->node_from_id(e->fs, id + 8, &g), -ESTALE);
+	assert_int_equal(B->node_from_id(e->fs, id + 256 * 1000, &g), -ESTALE);
+	assert_int_equal(B->node_from_id(e->fs, 1ull << 50, &g), -ESTALE);
+	/* freed */
+	assert_int_equal(B->unlink(e->fs, e->root, "id"), 0);
+	B->release(e->fs, f);
+	assert_int_equal(B->node_from_id(e->fs, id, &g), -ESTALE);
+}
+
+static void test_fork_shared(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *d = mkdir_(e, e->root, "shared");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sy_vfs_node *f = NULL;
+		int ok = B->create(e->fs, d, "from-child", S_IFREG | 0644, 0, &cred, &f) == 0 &&
+			 B->write(e->fs, f, "child was here", 14, 0) == 14;
+		B->release(e->fs, f);
+		_exit(ok ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	struct sy_vfs_node *f = NULL;
+	assert_int_equal(B->lookup(e->fs, d, "from-child", &f), 0);
+	char buf[32];
+	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), 14);
+	assert_memory_equal(buf, "child was here", 14);
+	B->release(e->fs, f);
+	B->release(e->fs, d);
+}
+
+static void test_robust_lock(void **state)
+{
+	struct env *e = *state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* die holding the arena's lock */
+		_exit(sy_memfs_test_lock(e->fs) == 0 ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* the next user recovers the lock */
+	struct sy_vfs_node *f = mkfile(e, e->root, "after");
+	assert_int_equal(B->write(e->fs, f, "ok", 2, 0), 2);
+	B->release(e->fs, f);
+}
+
+static void test_save_restore(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *f = mkfile(e, e->root, "kept");
+	assert_int_equal(B->write(e->fs, f, "data", 4, 0), 4);
+	uint64_t id = B->node_id(e->fs, f);
+	char saved[64];
+	assert_int_equal(B->save(e->fs, saved, sizeof(saved)), 0);
+	int fd;
+	assert_int_equal(sscanf(saved, "fd=%d", &fd), 1);
+	assert_int_equal(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0); /* survives execve */
+	assert_int_equal(B->save(e->fs, saved, 3), -ENAMETOOLONG);
+	assert_int_equal(B->save(e->fs, saved, sizeof(saved)), 0);
+
+	struct sy_vfs *fs2 = NULL;
+	char err[256];
+	assert_int_equal(B->restore(saved, &fs2, err, sizeof(err)), 0);
+	struct sy_vfs_node *r2 = B->root(fs2), *g = NULL;
+	assert_int_equal(B->lookup(fs2, r2, "kept", &g), 0);
+	assert_int_equal(B->node_id(fs2, g), id);
+	char buf[8];
+	assert_int_equal(B->read(fs2, g, buf, sizeof(buf), 0), 4);
+	assert_memory_equal(buf, "data", 4);
+	/* and back: a change through the second view shows in the first */
+	assert_int_equal(B->write(fs2, g, "DATA", 4, 0), 4);
+	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), 4);
+	assert_memory_equal(buf, "DATA", 4);
+	struct sy_vfs_node *h;
+	assert_int_equal(B->node_from_id(fs2, id, &h), 0);
+	B->release(fs2, h);
+	B->release(fs2, g);
+	B->release(fs2, r2);
+	B->unmount(fs2);
+	/* the first view is untouched by the second's unmount */
+	assert_int_equal(fcntl(fd, F_GETFD), 0);
+	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), 4);
+	B->release(e->fs, f);
+
+	/* refusals */
+	assert_int_equal(B->restore("fd=x", &fs2, err, sizeof(err)), -EINVAL);
+	assert_int_equal(B->restore("fd=5junk", &fs2, err, sizeof(err)), -EINVAL);
+	assert_int_equal(B->restore("fd=100000", &fs2, err, sizeof(err)), -EBADF);
+	int other = memfd_create("not-memfs", 0);
+	assert_true(other >= 0);
+	assert_int_equal(ftruncate(other, 1 << 20), 0);
+	snprintf(saved, sizeof(saved), "fd=%d", other);
+	assert_int_equal(B->restore(saved, &fs2, err, sizeof(err)), -EINVAL);
+	close(other);
+}
+
+static void test_options(void **state)
+{
+	(void)state;
+	struct sy_vfs *fs = NULL;
+	char err[256];
+	struct sy_vfs_option bad[] = {{"size", "12q"}};
+	assert_int_equal(B->mount(bad, 1, &fs, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "size"));
+	struct sy_vfs_option tiny[] = {{"size", "4096"}};
+	assert_int_equal(B->mount(tiny, 1, &fs, err, sizeof(err)), -EINVAL);
+	struct sy_vfs_option unknown[] = {{"colour", "blue"}};
+	assert_int_equal(B->mount(unknown, 1, &fs, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "colour"));
+	struct sy_vfs_option named[] = {{"name", "shared"}};
+	assert_true(B->mount(named, 1, &fs, err, sizeof(err)) < 0);
+	assert_string_equal(err, "named memfs is not supported yet");
+
+	/* the default: 64 MiB; plain bytes; suffixes */
+	assert_int_equal(B->mount(NULL, 0, &fs, err, sizeof(err)), 0);
+	struct sy_vfs_statfs st;
+	assert_int_equal(B->statfs(fs, &st), 0);
+	assert_int_equal(st.blocks * st.bsize, 64 << 20);
+	B->unmount(fs);
+	fs = mount_size("268435456");
+	assert_int_equal(B->statfs(fs, &st), 0);
+	assert_int_equal(st.blocks * st.bsize, 256 << 20);
+	B->unmount(fs);
+	fs = mount_size("2M");
+	assert_int_equal(B->statfs(fs, &st), 0);
+	assert_int_equal(st.blocks, 512);
+	B->unmount(fs);
+	assert_string_equal(B->name, "memfs");
+	assert_int_equal(B->version, SY_VFS_API_VERSION);
+}
+
+static void test_many_files(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *d = mkdir_(e, e->root, "many");
+	char name[32];
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 2000; i++) {
+			snprintf(name, sizeof(name), "file-%d", i);
+			struct sy_vfs_node *f = mkfile(e, d, name);
+			/* data in some (the instance holds 256 blocks) */
+			if (i % 10 == 0)
+				assert_int_equal(B->write(e->fs, f, name, strlen(name), 0),
+						 (long)strlen(name));
+			B->release(e->fs, f);
+		}
+		assert_int_equal(attr_of(e, d).size, 40 + 2000 * 20);
+		for (int i = 0; i < 2000; i++) {
+			snprintf(name, sizeof(name), "file-%d", i);
+			assert_int_equal(B->unlink(e->fs, d, name), 0);
+		}
+	}
+	struct sy_vfs_statfs st;
+	assert_int_equal(B->statfs(e->fs, &st), 0);
+	assert_int_equal(st.bfree, st.blocks);
+	assert_int_equal(st.ffree, st.files - 2);
+	B->release(e->fs, d);
+}
+
+int main(void)
+{
+	B = sy_memfs_backend();
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_create_lookup_getattr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_read_holes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_truncate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mkdir_rmdir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unlink_open_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_link_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_readdir_cookies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_symlink, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_times, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_node_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_shared, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_robust_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
+	    cmocka_unit_test(test_options),
+	    cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("memfs", tests, NULL, NULL);
+}

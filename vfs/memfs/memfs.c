@@ -1,0 +1,1518 @@
+/*
+ * memfs: a tmpfs-like backend in one shared memory arena.
+ *
+ * The arena is a memfd (kept open without O_CLOEXEC, so it survives execve)
+ * mapped MAP_SHARED. Everything inside is addressed by offsets from the
+ * arena's base, never by pointers, so a process that maps the same memfd at
+ * another address (after execve, restore()) reads the same structures.
+ *
+ * Layout:
+ *   page 0        the superblock: magic, the robust process-shared mutex
+ *                 that guards everything (one big lock), allocator heads,
+ *                 counters, the root inode
+ *   bitmap        one bit per 256-byte slot of the heap: set where a live
+ *                 inode starts (node_from_id() validates ids with it)
+ *   heap          4 KiB pages handed out by a bump pointer and a free list;
+ *                 small objects (inodes, directory entries, symlink
+ *                 targets) are carved from pages into power-of-two classes
+ *                 of 64..2048 bytes, each with its own free list
+ *
+ * Node handles: a struct sy_vfs_node * is the inode's arena offset itself,
+ * cast to a pointer (offsets are never 0: the superblock is at 0). Handles
+ * need no per-process memory, so they stay valid across fork. node_id() is
+ * the same offset. The references behind handles are counted in the inode
+ * (`refs`, in the arena): an inode is freed when it has neither names
+ * (nlink 0) nor references.
+ *
+ * Regular files keep their data in 4 KiB blocks under a radix tree of 4 KiB
+ * index pages (512 slots each) that grows in depth as the file does; holes
+ * have no blocks and read as zeros. Only data blocks count against the
+ * `size` option; index pages, inodes and entries come from the metadata part
+ * of the arena (as large as the data part, at least 32 MiB).
+ *
+ * Directories keep their entries in a doubly linked list in insertion
+ * order; each entry has a cookie from a per-directory counter that only
+ * grows, so a readdir cookie stays meaningful when entries are removed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memfs.h"
+
+#define MF_MAGIC 0x3153464d454d5953ull /* "SYMEMFS1" */
+#define MF_VERSION 1
+#define MF_PAGE 4096ull
+#define MF_INODE_SIZE 256ull
+#define MF_MAX_FILE (1ull << 40) /* EFBIG past it */
+#define MF_NAME_MAX 255
+#define MF_PATH_MAX 4096
+#define MF_BOGO_DIRENT 20    /* tmpfs: a directory's size grows by 20 per entry */
+#define MF_SHORT_SYMLINK 128 /* tmpfs: shorter symlinks take no block */
+#define MF_MIN_SIZE (64ull * 1024)
+#define MF_DEFAULT_SIZE (64ull << 20)
+#define MF_MAX_SIZE (1ull << 42)
+#define MF_MIN_META (32ull << 20)
+#define MF_NCLASS 6 /* 64, 128, ..., 2048 */
+#define TMPFS_MAGIC_NUMBER 0x01021994
+
+struct mf_ts {
+	int64_t sec, nsec;
+};
+
+struct mf_super {
+	uint64_t magic;
+	uint32_t version, pad;
+	uint64_t arena_size;
+	pthread_mutex_t lock;
+	uint64_t bitmap_off, bitmap_len;
+	uint64_t heap_start, bump;
+	uint64_t free_pages;
+	uint64_t free_small[MF_NCLASS];
+	uint64_t data_max, data_used; /* in blocks */
+	uint64_t inodes_max, inodes_used;
+	uint64_t root;
+};
+
+struct mf_inode {
+	uint32_t mode, nlink, uid, gid;
+	uint32_t refs;	/* references held through node handles */
+	uint32_t depth; /* regular file: levels of the radix tree */
+	uint64_t rdev, size;
+	uint64_t blocks; /* data blocks held */
+	struct mf_ts atime, mtime, ctime, btime;
+	uint64_t data;	      /* regular: radix root; symlink: the target */
+	uint64_t first, last; /* directory: entries in insertion order */
+	uint64_t next_cookie;
+	uint64_t nentries;
+};
+
+struct mf_dirent {
+	uint64_t next, prev;
+	uint64_t ino;
+	uint64_t cookie;
+	uint16_t namelen;
+	char name[];
+};
+
+_Static_assert(sizeof(struct mf_inode) <= MF_INODE_SIZE, "inode too large");
+_Static_assert(sizeof(struct mf_super) <= MF_PAGE, "superblock too large");
+
+struct sy_vfs {
+	char *base;
+	uint64_t size;
+	int fd;
+	struct sy_vfs *next; /* this process's instances */
+};
+
+static struct sy_vfs *mf_instances;
+static pthread_mutex_t mf_instances_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---------------------------------------------------------------- basics */
+
+static inline struct mf_super *mf_sb(struct sy_vfs *fs)
+{
+	return (struct mf_super *)fs->base;
+}
+
+static inline void *mf_ptr(struct sy_vfs *fs, uint64_t off)
+{
+	return fs->base + off;
+}
+
+static inline struct mf_inode *mf_ino(struct sy_vfs *fs, uint64_t off)
+{
+	return (struct mf_inode *)(fs->base + off);
+}
+
+static inline struct mf_dirent *mf_dent(struct sy_vfs *fs, uint64_t off)
+{
+	return (struct mf_dirent *)(fs->base + off);
+}
+
+static inline uint64_t mf_off(struct sy_vfs_node *node)
+{
+	return (uint64_t)(uintptr_t)node;
+}
+
+static inline struct sy_vfs_node *mf_node(uint64_t off)
+{
+	return (struct sy_vfs_node *)(uintptr_t)off;
+}
+
+static struct mf_ts mf_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (struct mf_ts){ts.tv_sec, ts.tv_nsec};
+}
+
+static struct timespec mf_tspec(struct mf_ts t)
+{
+	return (struct timespec){.tv_sec = t.sec, .tv_nsec = t.nsec};
+}
+
+static int mf_ts_cmp(struct mf_ts a, struct mf_ts b)
+{
+	if (a.sec != b.sec)
+		return a.sec < b.sec ? -1 : 1;
+	if (a.nsec != b.nsec)
+		return a.nsec < b.nsec ? -1 : 1;
+	return 0;
+}
+
+static int mf_lock(struct sy_vfs *fs)
+{
+	int r = pthread_mutex_lock(&mf_sb(fs)->lock);
+	if (r == EOWNERDEAD) {
+		/* A process died holding the lock. Every change is made with
+		 * the lock held and the structures it leaves are linked before
+		 * they are counted, so the worst left over is a leaked object
+		 * or a counter off by one; carry on. */
+		pthread_mutex_consistent(&mf_sb(fs)->lock);
+		return 0;
+	}
+	return r ? -EIO : 0;
+}
+
+static void mf_unlock(struct sy_vfs *fs)
+{
+	pthread_mutex_unlock(&mf_sb(fs)->lock);
+}
+
+int sy_memfs_test_lock(struct sy_vfs *fs)
+{
+	return mf_lock(fs);
+}
+
+/* ------------------------------------------------------------- allocator */
+
+static uint64_t mf_page_alloc(struct sy_vfs *fs)
+{
+	struct mf_super *sb = mf_sb(fs);
+	uint64_t off = sb->free_pages;
+	if (off) {
+		sb->free_pages = *(uint64_t *)mf_ptr(fs, off);
+		return off;
+	}
+	if (sb->bump + MF_PAGE > sb->arena_size)
+		return 0;
+	off = sb->bump;
+	sb->bump += MF_PAGE;
+	return off;
+}
+
+static void mf_page_free(struct sy_vfs *fs, uint64_t off)
+{
+	struct mf_super *sb = mf_sb(fs);
+	*(uint64_t *)mf_ptr(fs, off) = sb->free_pages;
+	sb->free_pages = off;
+}
+
+static uint64_t mf_page_zalloc(struct sy_vfs *fs)
+{
+	uint64_t off = mf_page_alloc(fs);
+	if (off)
+		memset(mf_ptr(fs, off), 0, MF_PAGE);
+	return off;
+}
+
+/* The class of a small object of `size` bytes, or MF_NCLASS for a page. */
+static int mf_class(size_t size)
+{
+	int c = 0;
+	while (c < MF_NCLASS && (64u << c) < size)
+		c++;
+	return c;
+}
+
+static uint64_t mf_alloc(struct sy_vfs *fs, size_t size)
+{
+	struct mf_super *sb = mf_sb(fs);
+	int c = mf_class(size);
+	if (c == MF_NCLASS)
+		return mf_page_alloc(fs);
+	uint64_t off = sb->free_small[c];
+	if (!off) {
+		uint64_t page = mf_page_alloc(fs);
+		if (!page)
+			return 0;
+		uint64_t sz = 64u << c;
+		/* keep the first piece, chain the others */
+		for (uint64_t p = page + MF_PAGE - sz; p > page; p -= sz) {
+			*(uint64_t *)mf_ptr(fs, p) = sb->free_small[c];
+			sb->free_small[c] = p;
+		}
+		return page;
+	}
+	sb->free_small[c] = *(uint64_t *)mf_ptr(fs, off);
+	return off;
+}
+
+static void mf_free(struct sy_vfs *fs, uint64_t off, size_t size)
+{
+	struct mf_super *sb = mf_sb(fs);
+	int c = mf_class(size);
+	if (c == MF_NCLASS) {
+		mf_page_free(fs, off);
+		return;
+	}
+	*(uint64_t *)mf_ptr(fs, off) = sb->free_small[c];
+	sb->free_small[c] = off;
+}
+
+/* ---------------------------------------------------------------- inodes */
+
+static uint8_t *mf_bitmap(struct sy_vfs *fs)
+{
+	return (uint8_t *)mf_ptr(fs, mf_sb(fs)->bitmap_off);
+}
+
+static int mf_valid_inode(struct sy_vfs *fs, uint64_t off)
+{
+	struct mf_super *sb = mf_sb(fs);
+	if (off < sb->heap_start || off >= sb->bump || off % MF_INODE_SIZE)
+		return 0;
+	uint64_t bit = (off - sb->heap_start) / MF_INODE_SIZE;
+	return (mf_bitmap(fs)[bit / 8] >> (bit % 8)) & 1;
+}
+
+static void mf_bitmap_set(struct sy_vfs *fs, uint64_t off, int on)
+{
+	uint64_t bit = (off - mf_sb(fs)->heap_start) / MF_INODE_SIZE;
+	if (on)
+		mf_bitmap(fs)[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	else
+		mf_bitmap(fs)[bit / 8] &= (uint8_t) ~(1u << (bit % 8));
+}
+
+static uint64_t mf_inode_new(struct sy_vfs *fs, struct mf_inode *dir, uint32_t mode, uint64_t rdev,
+			     const struct sy_vfs_cred *cred, struct mf_ts now)
+{
+	struct mf_super *sb = mf_sb(fs);
+	if (sb->inodes_used >= sb->inodes_max)
+		return 0;
+	uint64_t off = mf_alloc(fs, MF_INODE_SIZE);
+	if (!off)
+		return 0;
+	struct mf_inode *ino = mf_ino(fs, off);
+	memset(ino, 0, MF_INODE_SIZE);
+	ino->mode = mode;
+	ino->uid = cred ? cred->uid : 0;
+	ino->gid = cred ? cred->gid : 0;
+	if (dir && (dir->mode & S_ISGID)) {
+		/* the setgid directory rule */
+		ino->gid = dir->gid;
+		if (S_ISDIR(mode))
+			ino->mode |= S_ISGID;
+	}
+	ino->nlink = S_ISDIR(mode) ? 2 : 1;
+	ino->rdev = rdev;
+	ino->size = S_ISDIR(mode) ? 2 * MF_BOGO_DIRENT : 0;
+	ino->atime = ino->mtime = ino->ctime = ino->btime = now;
+	mf_bitmap_set(fs, off, 1);
+	sb->inodes_used++;
+	return off;
+}
+
+static void mf_blocks_truncate(struct sy_vfs *fs, struct mf_inode *ino, uint64_t first);
+
+static void mf_inode_free(struct sy_vfs *fs, uint64_t off)
+{
+	struct mf_inode *ino = mf_ino(fs, off);
+	if (S_ISREG(ino->mode)) {
+		mf_blocks_truncate(fs, ino, 0);
+	} else if (S_ISLNK(ino->mode)) {
+		if (ino->data)
+			mf_free(fs, ino->data, ino->size + 1);
+	} else if (S_ISDIR(ino->mode)) {
+		uint64_t e = ino->first;
+		while (e) {
+			struct mf_dirent *d = mf_dent(fs, e);
+			uint64_t next = d->next;
+			mf_free(fs, e, sizeof(*d) + d->namelen + 1);
+			e = next;
+		}
+	}
+	mf_bitmap_set(fs, off, 0);
+	memset(ino, 0, sizeof(*ino));
+	mf_free(fs, off, MF_INODE_SIZE);
+	mf_sb(fs)->inodes_used--;
+}
+
+static void mf_maybe_free(struct sy_vfs *fs, uint64_t off)
+{
+	struct mf_inode *ino = mf_ino(fs, off);
+	if (ino->nlink == 0 && ino->refs == 0)
+		mf_inode_free(fs, off);
+}
+
+/* relatime, the kernel's default: atime moves when it is not newer than
+ * mtime or ctime, or is a day old. */
+static void mf_touch_atime(struct mf_inode *ino)
+{
+	struct mf_ts now = mf_now();
+	if (mf_ts_cmp(ino->mtime, ino->atime) >= 0 || mf_ts_cmp(ino->ctime, ino->atime) >= 0 ||
+	    now.sec - ino->atime.sec >= 24 * 3600)
+		ino->atime = now;
+}
+
+/* ------------------------------------------------------------ data blocks */
+
+/* The leaf slot of block `idx`; NULL when absent (alloc 0) or when no page
+ * is left for the index (alloc 1). */
+static uint64_t *mf_slot(struct sy_vfs *fs, struct mf_inode *ino, uint64_t idx, int alloc)
+{
+	if (!ino->data) {
+		if (!alloc)
+			return NULL;
+		uint32_t d = 1;
+		while (idx >> (9 * d))
+			d++;
+		uint64_t off = mf_page_zalloc(fs);
+		if (!off)
+			return NULL;
+		ino->data = off;
+		ino->depth = d;
+	}
+	while (idx >> (9 * ino->depth)) {
+		if (!alloc)
+			return NULL;
+		uint64_t off = mf_page_zalloc(fs);
+		if (!off)
+			return NULL;
+		*(uint64_t *)mf_ptr(fs, off) = ino->data;
+		ino->data = off;
+		ino->depth++;
+	}
+	uint64_t node = ino->data;
+	for (int lvl = (int)ino->depth - 1; lvl > 0; lvl--) {
+		uint64_t *s = (uint64_t *)mf_ptr(fs, node) + ((idx >> (9 * lvl)) & 511);
+		if (!*s) {
+			if (!alloc)
+				return NULL;
+			uint64_t off = mf_page_zalloc(fs);
+			if (!off)
+				return NULL;
+			*s = off;
+		}
+		node = *s;
+	}
+	return (uint64_t *)mf_ptr(fs, node) + (idx & 511);
+}
+
+/* Block `idx` of a file, allocated (zeroed) if alloc and there is room. */
+static char *mf_block(struct sy_vfs *fs, struct mf_inode *ino, uint64_t idx, int alloc)
+{
+	uint64_t *s = mf_slot(fs, ino, idx, alloc);
+	if (!s)
+		return NULL;
+	if (!*s) {
+		struct mf_super *sb = mf_sb(fs);
+		if (!alloc || sb->data_used >= sb->data_max)
+			return NULL;
+		uint64_t off = mf_page_zalloc(fs);
+		if (!off)
+			return NULL;
+		*s = off;
+		sb->data_used++;
+		ino->blocks++;
+	}
+	return mf_ptr(fs, *s);
+}
+
+static void mf_tree_free(struct sy_vfs *fs, struct mf_inode *ino, uint64_t node, int lvl,
+			 uint64_t base, uint64_t first)
+{
+	uint64_t *n = (uint64_t *)mf_ptr(fs, node);
+	uint64_t span = 1ull << (9 * lvl);
+	for (uint64_t s = 0; s < 512; s++) {
+		if (!n[s])
+			continue;
+		uint64_t lo = base + s * span;
+		if (lo + span <= first)
+			continue;
+		if (lvl == 0) {
+			mf_page_free(fs, n[s]);
+			mf_sb(fs)->data_used--;
+			ino->blocks--;
+			n[s] = 0;
+		} else {
+			mf_tree_free(fs, ino, n[s], lvl - 1, lo, first);
+			if (lo >= first) {
+				mf_page_free(fs, n[s]);
+				n[s] = 0;
+			}
+		}
+	}
+}
+
+/* Frees the blocks from index `first` on. */
+static void mf_blocks_truncate(struct sy_vfs *fs, struct mf_inode *ino, uint64_t first)
+{
+	if (!ino->data)
+		return;
+	mf_tree_free(fs, ino, ino->data, (int)ino->depth - 1, 0, first);
+	if (first == 0) {
+		mf_page_free(fs, ino->data);
+		ino->data = 0;
+		ino->depth = 0;
+	}
+}
+
+static int mf_set_size(struct sy_vfs *fs, struct mf_inode *ino, uint64_t size)
+{
+	if (size > MF_MAX_FILE)
+		return -EFBIG;
+	if (size < ino->size) {
+		mf_blocks_truncate(fs, ino, (size + MF_PAGE - 1) / MF_PAGE);
+		/* what lies past the end in the last block reads as zeros
+		 * when the file grows again */
+		if (size % MF_PAGE) {
+			char *b = mf_block(fs, ino, size / MF_PAGE, 0);
+			if (b)
+				memset(b + size % MF_PAGE, 0, MF_PAGE - size % MF_PAGE);
+		}
+	}
+	ino->size = size;
+	return 0;
+}
+
+/* ----------------------------------------------------------- directories */
+
+static int mf_name_ok(const char *name)
+{
+	size_t n = strnlen(name, MF_NAME_MAX + 1);
+	if (n == 0)
+		return -ENOENT;
+	if (n > MF_NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static uint64_t mf_dir_find(struct sy_vfs *fs, struct mf_inode *dir, const char *name)
+{
+	size_t n = strlen(name);
+	for (uint64_t e = dir->first; e; e = mf_dent(fs, e)->next) {
+		struct mf_dirent *d = mf_dent(fs, e);
+		if (d->namelen == n && memcmp(d->name, name, n) == 0)
+			return e;
+	}
+	return 0;
+}
+
+static int mf_dir_add(struct sy_vfs *fs, struct mf_inode *dir, const char *name, uint64_t ino)
+{
+	size_t n = strlen(name);
+	uint64_t off = mf_alloc(fs, sizeof(struct mf_dirent) + n + 1);
+	if (!off)
+		return -ENOSPC;
+	struct mf_dirent *d = mf_dent(fs, off);
+	d->next = 0;
+	d->prev = dir->last;
+	d->ino = ino;
+	d->cookie = ++dir->next_cookie;
+	d->namelen = (uint16_t)n;
+	memcpy(d->name, name, n + 1);
+	if (dir->last)
+		mf_dent(fs, dir->last)->next = off;
+	else
+		dir->first = off;
+	dir->last = off;
+	dir->nentries++;
+	dir->size += MF_BOGO_DIRENT;
+	return 0;
+}
+
+static void mf_dir_remove(struct sy_vfs *fs, struct mf_inode *dir, uint64_t off)
+{
+	struct mf_dirent *d = mf_dent(fs, off);
+	if (d->prev)
+		mf_dent(fs, d->prev)->next = d->next;
+	else
+		dir->first = d->next;
+	if (d->next)
+		mf_dent(fs, d->next)->prev = d->prev;
+	else
+		dir->last = d->prev;
+	dir->nentries--;
+	dir->size -= MF_BOGO_DIRENT;
+	mf_free(fs, off, sizeof(*d) + d->namelen + 1);
+}
+
+/* A directory that can take a new name: -ENOTDIR, or -ENOENT once removed. */
+static int mf_dir_usable(struct mf_inode *dir)
+{
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	if (dir->nlink == 0)
+		return -ENOENT;
+	return 0;
+}
+
+/* -------------------------------------------------------------- instances */
+
+static int mf_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	}
+	if (*end)
+		return -1;
+	if (shift && v > (~0ull >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static void mf_instance_add(struct sy_vfs *fs)
+{
+	pthread_mutex_lock(&mf_instances_lock);
+	fs->next = mf_instances;
+	mf_instances = fs;
+	pthread_mutex_unlock(&mf_instances_lock);
+}
+
+static void mf_instance_remove(struct sy_vfs *fs)
+{
+	pthread_mutex_lock(&mf_instances_lock);
+	for (struct sy_vfs **p = &mf_instances; *p; p = &(*p)->next) {
+		if (*p == fs) {
+			*p = fs->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&mf_instances_lock);
+}
+
+static int mf_fd_in_use(int fd)
+{
+	int used = 0;
+	pthread_mutex_lock(&mf_instances_lock);
+	for (struct sy_vfs *p = mf_instances; p; p = p->next)
+		used |= p->fd == fd;
+	pthread_mutex_unlock(&mf_instances_lock);
+	return used;
+}
+
+static int mf_create_arena(uint64_t data_bytes, struct sy_vfs **out, char *err, size_t errlen)
+{
+	uint64_t data_blocks = data_bytes / MF_PAGE;
+	uint64_t meta = data_blocks * MF_PAGE;
+	if (meta < MF_MIN_META)
+		meta = MF_MIN_META;
+	uint64_t rest = data_blocks * MF_PAGE + meta;
+	/* one bit per inode-sized slot of the heap */
+	uint64_t bitmap_len = (rest / MF_INODE_SIZE / 8 + MF_PAGE - 1) / MF_PAGE * MF_PAGE;
+	uint64_t total = MF_PAGE + bitmap_len + rest;
+
+	int fd = memfd_create("switchyard-memfs", 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "memfd_create: %s", strerror(errno));
+		return -errno;
+	}
+	if (ftruncate(fd, (off_t)total) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "ftruncate of the arena to %llu bytes: %s",
+			 (unsigned long long)total, strerror(e));
+		close(fd);
+		return -e;
+	}
+	char *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		int e = errno;
+		snprintf(err, errlen, "mmap of the arena: %s", strerror(e));
+		close(fd);
+		return -e;
+	}
+	struct sy_vfs *fs = calloc(1, sizeof(*fs));
+	if (!fs) {
+		munmap(base, total);
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	fs->base = base;
+	fs->size = total;
+	fs->fd = fd;
+
+	struct mf_super *sb = mf_sb(fs);
+	sb->version = MF_VERSION;
+	sb->arena_size = total;
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&sb->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	sb->bitmap_off = MF_PAGE;
+	sb->bitmap_len = bitmap_len;
+	sb->heap_start = sb->bump = MF_PAGE + bitmap_len;
+	sb->data_max = data_blocks;
+	sb->inodes_max = meta / MF_INODE_SIZE / 2;
+	struct sy_vfs_cred root = {0, 0};
+	sb->root = mf_inode_new(fs, NULL, S_IFDIR | 01777, 0, &root, mf_now());
+	__atomic_store_n(&sb->magic, MF_MAGIC, __ATOMIC_RELEASE);
+	mf_instance_add(fs);
+	*out = fs;
+	return 0;
+}
+
+static int mf_mount(const struct sy_vfs_option *options, int noptions, struct sy_vfs **out,
+		    char *err, size_t errlen)
+{
+	uint64_t size = MF_DEFAULT_SIZE;
+	for (int i = 0; i < noptions; i++) {
+		const char *k = options[i].key, *v = options[i].value;
+		if (!k) {
+			snprintf(err, errlen, "an option without a name");
+			return -EINVAL;
+		}
+		if (strcmp(k, "size") == 0) {
+			if (mf_parse_size(v, &size) < 0) {
+				snprintf(err, errlen,
+					 "size: '%s' is not a size in bytes (suffixes k, M, G, T)",
+					 v ? v : "");
+				return -EINVAL;
+			}
+			if (size < MF_MIN_SIZE || size > MF_MAX_SIZE) {
+				snprintf(err, errlen, "size: %s is out of range (64k to 4T)", v);
+				return -EINVAL;
+			}
+		} else if (strcmp(k, "name") == 0) {
+			snprintf(err, errlen, "named memfs is not supported yet");
+			return -ENOTSUP;
+		} else if (strcmp(k, "type") == 0) {
+			/* the mount table's own key, if passed along */
+		} else {
+			snprintf(err, errlen, "unknown option '%s'", k);
+			return -EINVAL;
+		}
+	}
+	return mf_create_arena(size, out, err, errlen);
+}
+
+static void mf_unmount(struct sy_vfs *fs)
+{
+	if (!fs)
+		return;
+	mf_instance_remove(fs);
+	munmap(fs->base, fs->size);
+	close(fs->fd);
+	free(fs);
+}
+
+static int mf_save(struct sy_vfs *fs, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "fd=%d", fs->fd);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int mf_restore(const char *saved, struct sy_vfs **out, char *err, size_t errlen)
+{
+	int fd;
+	char tail;
+	if (!saved || sscanf(saved, "fd=%d%c", &fd, &tail) != 1 || fd < 0) {
+		snprintf(err, errlen, "memfs: bad saved state '%s'", saved ? saved : "");
+		return -EINVAL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "memfs: arena fd %d: %s", fd, strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < MF_PAGE) {
+		snprintf(err, errlen, "memfs: fd %d is not a memfs arena", fd);
+		return -EINVAL;
+	}
+	/* An instance of this process owns the fd already (a restore in the
+	 * same program): take a descriptor of our own. */
+	int own = fd;
+	if (mf_fd_in_use(fd)) {
+		own = fcntl(fd, F_DUPFD, 3);
+		if (own < 0) {
+			int e = errno;
+			snprintf(err, errlen, "memfs: dup of fd %d: %s", fd, strerror(e));
+			return -e;
+		}
+	}
+	char *base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, own, 0);
+	if (base == MAP_FAILED) {
+		int e = errno;
+		snprintf(err, errlen, "memfs: mmap of the arena: %s", strerror(e));
+		if (own != fd)
+			close(own);
+		return -e;
+	}
+	struct mf_super *sb = (struct mf_super *)base;
+	if (__atomic_load_n(&sb->magic, __ATOMIC_ACQUIRE) != MF_MAGIC ||
+	    sb->version != MF_VERSION || sb->arena_size != (uint64_t)st.st_size) {
+		snprintf(err, errlen, "memfs: fd %d is not a memfs arena", fd);
+		munmap(base, (size_t)st.st_size);
+		if (own != fd)
+			close(own);
+		return -EINVAL;
+	}
+	struct sy_vfs *fs = calloc(1, sizeof(*fs));
+	if (!fs) {
+		munmap(base, (size_t)st.st_size);
+		if (own != fd)
+			close(own);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	fs->base = base;
+	fs->size = (uint64_t)st.st_size;
+	fs->fd = own;
+	mf_instance_add(fs);
+	*out = fs;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ nodes */
+
+static struct sy_vfs_node *mf_root(struct sy_vfs *fs)
+{
+	if (mf_lock(fs))
+		return NULL;
+	uint64_t root = mf_sb(fs)->root;
+	mf_ino(fs, root)->refs++;
+	mf_unlock(fs);
+	return mf_node(root);
+}
+
+static void mf_hold(struct sy_vfs *fs, struct sy_vfs_node *node)
+{
+	if (mf_lock(fs))
+		return;
+	mf_ino(fs, mf_off(node))->refs++;
+	mf_unlock(fs);
+}
+
+static void mf_release(struct sy_vfs *fs, struct sy_vfs_node *node)
+{
+	if (!node || mf_lock(fs))
+		return;
+	uint64_t off = mf_off(node);
+	struct mf_inode *ino = mf_ino(fs, off);
+	if (ino->refs > 0)
+		ino->refs--;
+	mf_maybe_free(fs, off);
+	mf_unlock(fs);
+}
+
+static uint64_t mf_node_id(struct sy_vfs *fs, struct sy_vfs_node *node)
+{
+	(void)fs;
+	return mf_off(node);
+}
+
+static int mf_node_from_id(struct sy_vfs *fs, uint64_t id, struct sy_vfs_node **out)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	if (!mf_valid_inode(fs, id)) {
+		mf_unlock(fs);
+		return -ESTALE;
+	}
+	mf_ino(fs, id)->refs++;
+	mf_unlock(fs);
+	*out = mf_node(id);
+	return 0;
+}
+
+static int mf_getattr(struct sy_vfs *fs, struct sy_vfs_node *node, struct sy_vfs_attr *out)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	uint64_t off = mf_off(node);
+	struct mf_inode *ino = mf_ino(fs, off);
+	memset(out, 0, sizeof(*out));
+	out->ino = off;
+	out->mode = ino->mode;
+	out->nlink = ino->nlink;
+	out->uid = ino->uid;
+	out->gid = ino->gid;
+	out->rdev = ino->rdev;
+	out->size = ino->size;
+	if (S_ISREG(ino->mode))
+		out->blocks = ino->blocks * (MF_PAGE / 512);
+	else if (S_ISLNK(ino->mode) && ino->size >= MF_SHORT_SYMLINK)
+		out->blocks = MF_PAGE / 512;
+	out->blksize = MF_PAGE;
+	out->atime = mf_tspec(ino->atime);
+	out->mtime = mf_tspec(ino->mtime);
+	out->ctime = mf_tspec(ino->ctime);
+	out->btime = mf_tspec(ino->btime);
+	mf_unlock(fs);
+	return 0;
+}
+
+static int mf_setattr(struct sy_vfs *fs, struct sy_vfs_node *node, const struct sy_vfs_attr *attr,
+		      unsigned mask)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *ino = mf_ino(fs, mf_off(node));
+	struct mf_ts now = mf_now();
+	if (mask & SY_VFS_SET_SIZE) {
+		if (S_ISDIR(ino->mode)) {
+			e = -EISDIR;
+			goto out;
+		}
+		if (!S_ISREG(ino->mode)) {
+			e = -EINVAL;
+			goto out;
+		}
+		e = mf_set_size(fs, ino, attr->size);
+		if (e)
+			goto out;
+		ino->mtime = now;
+	}
+	if (mask & SY_VFS_SET_MODE)
+		ino->mode = (ino->mode & S_IFMT) | (attr->mode & 07777);
+	if (mask & SY_VFS_SET_UID)
+		ino->uid = attr->uid;
+	if (mask & SY_VFS_SET_GID)
+		ino->gid = attr->gid;
+	if (mask & SY_VFS_SET_ATIME)
+		ino->atime = (struct mf_ts){attr->atime.tv_sec, attr->atime.tv_nsec};
+	if (mask & SY_VFS_SET_ATIME_NOW)
+		ino->atime = now;
+	if (mask & SY_VFS_SET_MTIME)
+		ino->mtime = (struct mf_ts){attr->mtime.tv_sec, attr->mtime.tv_nsec};
+	if (mask & SY_VFS_SET_MTIME_NOW)
+		ino->mtime = now;
+	if (mask)
+		ino->ctime = now;
+out:
+	mf_unlock(fs);
+	return e;
+}
+
+/* -------------------------------------------------------------- names */
+
+static int mf_lookup(struct sy_vfs *fs, struct sy_vfs_node *dirnode, const char *name,
+		     struct sy_vfs_node **out)
+{
+	int e = mf_name_ok(name);
+	if (e)
+		return e;
+	if ((e = mf_lock(fs)))
+		return e;
+	struct mf_inode *dir = mf_ino(fs, mf_off(dirnode));
+	uint64_t d;
+	if (!S_ISDIR(dir->mode)) {
+		e = -ENOTDIR;
+	} else if (!(d = mf_dir_find(fs, dir, name))) {
+		e = -ENOENT;
+	} else {
+		uint64_t ino = mf_dent(fs, d)->ino;
+		mf_ino(fs, ino)->refs++;
+		*out = mf_node(ino);
+	}
+	mf_unlock(fs);
+	return e;
+}
+
+/* A new node named `name` in dirnode: a file, device, FIFO, socket,
+ * directory or (with target) a symlink. */
+static int mf_make(struct sy_vfs *fs, struct sy_vfs_node *dirnode, const char *name, uint32_t mode,
+		   uint64_t rdev, const char *target, const struct sy_vfs_cred *cred,
+		   struct sy_vfs_node **out)
+{
+	int e = mf_name_ok(name);
+	if (e)
+		return e;
+	size_t tlen = 0;
+	if (target) {
+		tlen = strnlen(target, MF_PATH_MAX);
+		if (tlen == 0)
+			return -ENOENT;
+		if (tlen >= MF_PATH_MAX)
+			return -ENAMETOOLONG;
+	}
+	if ((e = mf_lock(fs)))
+		return e;
+	struct mf_inode *dir = mf_ino(fs, mf_off(dirnode));
+	if ((e = mf_dir_usable(dir)))
+		goto out;
+	if (mf_dir_find(fs, dir, name)) {
+		e = -EEXIST;
+		goto out;
+	}
+	struct mf_ts now = mf_now();
+	uint64_t off = mf_inode_new(fs, dir, mode, rdev, cred, now);
+	if (!off) {
+		e = -ENOSPC;
+		goto out;
+	}
+	struct mf_inode *ino = mf_ino(fs, off);
+	if (target) {
+		uint64_t t = mf_alloc(fs, tlen + 1);
+		if (!t) {
+			ino->nlink = 0;
+			mf_inode_free(fs, off);
+			e = -ENOSPC;
+			goto out;
+		}
+		memcpy(mf_ptr(fs, t), target, tlen + 1);
+		ino->data = t;
+		ino->size = tlen;
+	}
+	if ((e = mf_dir_add(fs, dir, name, off))) {
+		ino->nlink = 0;
+		mf_inode_free(fs, off);
+		goto out;
+	}
+	if (S_ISDIR(mode))
+		dir->nlink++;
+	dir->mtime = dir->ctime = now;
+	if (out) {
+		ino->refs++;
+		*out = mf_node(off);
+	}
+out:
+	mf_unlock(fs);
+	return e;
+}
+
+static int mf_create(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name, uint32_t mode,
+		     uint64_t rdev, const struct sy_vfs_cred *cred, struct sy_vfs_node **out)
+{
+	uint32_t type = mode & S_IFMT;
+	if (type == 0)
+		type = S_IFREG;
+	switch (type) {
+	case S_IFREG:
+	case S_IFIFO:
+	case S_IFSOCK:
+		rdev = 0;
+		break;
+	case S_IFCHR:
+	case S_IFBLK:
+		break;
+	default:
+		return -EINVAL;
+	}
+	return mf_make(fs, dir, name, type | (mode & 07777), rdev, NULL, cred, out);
+}
+
+static int mf_mkdir(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name, uint32_t mode,
+		    const struct sy_vfs_cred *cred, struct sy_vfs_node **out)
+{
+	return mf_make(fs, dir, name, S_IFDIR | (mode & 07777), 0, NULL, cred, out);
+}
+
+static int mf_symlink(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name,
+		      const char *target, const struct sy_vfs_cred *cred, struct sy_vfs_node **out)
+{
+	if (!target)
+		return -EINVAL;
+	return mf_make(fs, dir, name, S_IFLNK | 0777, 0, target, cred, out);
+}
+
+static long mf_readlink(struct sy_vfs *fs, struct sy_vfs_node *node, char *buf, size_t len)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *ino = mf_ino(fs, mf_off(node));
+	long n;
+	if (!S_ISLNK(ino->mode)) {
+		n = -EINVAL;
+	} else {
+		n = (long)(ino->size < len ? ino->size : len);
+		memcpy(buf, mf_ptr(fs, ino->data), (size_t)n);
+		mf_touch_atime(ino);
+	}
+	mf_unlock(fs);
+	return n;
+}
+
+static int mf_link(struct sy_vfs *fs, struct sy_vfs_node *node, struct sy_vfs_node *dirnode,
+		   const char *name)
+{
+	int e = mf_name_ok(name);
+	if (e)
+		return e;
+	if ((e = mf_lock(fs)))
+		return e;
+	uint64_t off = mf_off(node);
+	struct mf_inode *ino = mf_ino(fs, off);
+	struct mf_inode *dir = mf_ino(fs, mf_off(dirnode));
+	if ((e = mf_dir_usable(dir)))
+		goto out;
+	if (mf_dir_find(fs, dir, name)) {
+		e = -EEXIST;
+		goto out;
+	}
+	if (S_ISDIR(ino->mode)) {
+		e = -EPERM;
+		goto out;
+	}
+	if (ino->nlink == 0) {
+		e = -ENOENT;
+		goto out;
+	}
+	if ((e = mf_dir_add(fs, dir, name, off)))
+		goto out;
+	struct mf_ts now = mf_now();
+	ino->nlink++;
+	ino->ctime = now;
+	dir->mtime = dir->ctime = now;
+out:
+	mf_unlock(fs);
+	return e;
+}
+
+static int mf_remove(struct sy_vfs *fs, struct sy_vfs_node *dirnode, const char *name, int is_rmdir)
+{
+	int e = mf_name_ok(name);
+	if (e)
+		return e;
+	if ((e = mf_lock(fs)))
+		return e;
+	struct mf_inode *dir = mf_ino(fs, mf_off(dirnode));
+	uint64_t d;
+	if (!S_ISDIR(dir->mode)) {
+		e = -ENOTDIR;
+		goto out;
+	}
+	if (!(d = mf_dir_find(fs, dir, name))) {
+		e = -ENOENT;
+		goto out;
+	}
+	uint64_t off = mf_dent(fs, d)->ino;
+	struct mf_inode *ino = mf_ino(fs, off);
+	if (is_rmdir && !S_ISDIR(ino->mode)) {
+		e = -ENOTDIR;
+		goto out;
+	}
+	if (!is_rmdir && S_ISDIR(ino->mode)) {
+		e = -EISDIR;
+		goto out;
+	}
+	if (is_rmdir && ino->nentries) {
+		e = -ENOTEMPTY;
+		goto out;
+	}
+	struct mf_ts now = mf_now();
+	mf_dir_remove(fs, dir, d);
+	if (is_rmdir) {
+		ino->nlink = 0;
+		dir->nlink--;
+	} else {
+		ino->nlink--;
+	}
+	ino->ctime = now;
+	dir->mtime = dir->ctime = now;
+	mf_maybe_free(fs, off);
+out:
+	mf_unlock(fs);
+	return e;
+}
+
+static int mf_unlink(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name)
+{
+	return mf_remove(fs, dir, name, 0);
+}
+
+static int mf_rmdir(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name)
+{
+	return mf_remove(fs, dir, name, 1);
+}
+
+static int mf_rename(struct sy_vfs *fs, struct sy_vfs_node *olddirnode, const char *oldname,
+		     struct sy_vfs_node *newdirnode, const char *newname, unsigned flags)
+{
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
+		return -EINVAL;
+	int e = mf_name_ok(oldname);
+	if (!e)
+		e = mf_name_ok(newname);
+	if (e)
+		return e;
+	if ((e = mf_lock(fs)))
+		return e;
+	struct mf_inode *od = mf_ino(fs, mf_off(olddirnode));
+	struct mf_inode *nd = mf_ino(fs, mf_off(newdirnode));
+	if (!S_ISDIR(od->mode) || !S_ISDIR(nd->mode)) {
+		e = -ENOTDIR;
+		goto out;
+	}
+	uint64_t oe = mf_dir_find(fs, od, oldname);
+	if (!oe) {
+		e = -ENOENT;
+		goto out;
+	}
+	uint64_t ne = mf_dir_find(fs, nd, newname);
+	uint64_t oi = mf_dent(fs, oe)->ino;
+	struct mf_inode *o = mf_ino(fs, oi);
+	struct mf_ts now = mf_now();
+
+	if (flags & RENAME_EXCHANGE) {
+		if (!ne) {
+			e = -ENOENT;
+			goto out;
+		}
+		if (ne == oe)
+			goto out;
+		uint64_t ni = mf_dent(fs, ne)->ino;
+		struct mf_inode *n = mf_ino(fs, ni);
+		mf_dent(fs, oe)->ino = ni;
+		mf_dent(fs, ne)->ino = oi;
+		if (od != nd) {
+			if (S_ISDIR(o->mode)) {
+				od->nlink--;
+				nd->nlink++;
+			}
+			if (S_ISDIR(n->mode)) {
+				nd->nlink--;
+				od->nlink++;
+			}
+		}
+		o->ctime = n->ctime = now;
+		od->mtime = od->ctime = nd->mtime = nd->ctime = now;
+		goto out;
+	}
+
+	uint64_t ni = 0;
+	if (ne) {
+		if (flags & RENAME_NOREPLACE) {
+			e = -EEXIST;
+			goto out;
+		}
+		ni = mf_dent(fs, ne)->ino;
+		if (ni == oi) /* the same file under two names: nothing to do */
+			goto out;
+		struct mf_inode *n = mf_ino(fs, ni);
+		if (S_ISDIR(o->mode) && !S_ISDIR(n->mode)) {
+			e = -ENOTDIR;
+			goto out;
+		}
+		if (!S_ISDIR(o->mode) && S_ISDIR(n->mode)) {
+			e = -EISDIR;
+			goto out;
+		}
+		if (S_ISDIR(n->mode) && n->nentries) {
+			e = -ENOTEMPTY;
+			goto out;
+		}
+		/* the entry stays where it is (with its cookie) and names
+		 * the moved node; the replaced node loses that name */
+		mf_dent(fs, ne)->ino = oi;
+		if (S_ISDIR(n->mode)) {
+			n->nlink = 0;
+			nd->nlink--;
+		} else {
+			n->nlink--;
+		}
+		n->ctime = now;
+	} else if ((e = mf_dir_add(fs, nd, newname, oi))) {
+		goto out;
+	}
+	mf_dir_remove(fs, od, oe);
+	if (S_ISDIR(o->mode) && od != nd) {
+		od->nlink--;
+		nd->nlink++;
+	}
+	o->ctime = now;
+	od->mtime = od->ctime = nd->mtime = nd->ctime = now;
+	if (ni)
+		mf_maybe_free(fs, ni);
+out:
+	mf_unlock(fs);
+	return e;
+}
+
+static long mf_readdir(struct sy_vfs *fs, struct sy_vfs_node *dirnode, uint64_t cookie,
+		       struct sy_vfs_dirent *out, size_t n)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *dir = mf_ino(fs, mf_off(dirnode));
+	if (!S_ISDIR(dir->mode)) {
+		mf_unlock(fs);
+		return -ENOTDIR;
+	}
+	uint64_t off = dir->first;
+	while (off && mf_dent(fs, off)->cookie <= cookie)
+		off = mf_dent(fs, off)->next;
+	long count = 0;
+	for (; off && (size_t)count < n; off = mf_dent(fs, off)->next) {
+		struct mf_dirent *d = mf_dent(fs, off);
+		struct sy_vfs_dirent *o = &out[count++];
+		o->ino = d->ino;
+		o->next = d->cookie;
+		o->type = (uint8_t)IFTODT(mf_ino(fs, d->ino)->mode);
+		memcpy(o->name, d->name, (size_t)d->namelen + 1);
+	}
+	mf_touch_atime(dir);
+	mf_unlock(fs);
+	return count;
+}
+
+/* ------------------------------------------------------------------ data */
+
+#define MF_RW_MAX 0x7ffff000ul /* the kernel's MAX_RW_COUNT */
+
+static long mf_read(struct sy_vfs *fs, struct sy_vfs_node *node, void *buf, size_t len,
+		    uint64_t offset)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *ino = mf_ino(fs, mf_off(node));
+	long done = 0;
+	if (S_ISDIR(ino->mode)) {
+		done = -EISDIR;
+		goto out;
+	}
+	if (!S_ISREG(ino->mode)) {
+		done = -EINVAL;
+		goto out;
+	}
+	if (len > MF_RW_MAX)
+		len = MF_RW_MAX;
+	if (len == 0)
+		goto out;
+	uint64_t end =
+	    offset < ino->size ? (ino->size - offset < len ? ino->size : offset + len) : offset;
+	for (uint64_t pos = offset; pos < end;) {
+		uint64_t in = pos % MF_PAGE;
+		uint64_t chunk = MF_PAGE - in;
+		if (chunk > end - pos)
+			chunk = end - pos;
+		char *b = mf_block(fs, ino, pos / MF_PAGE, 0);
+		if (b)
+			memcpy((char *)buf + done, b + in, chunk);
+		else
+			memset((char *)buf + done, 0, chunk);
+		done += (long)chunk;
+		pos += chunk;
+	}
+	mf_touch_atime(ino);
+out:
+	mf_unlock(fs);
+	return done;
+}
+
+static long mf_write(struct sy_vfs *fs, struct sy_vfs_node *node, const void *buf, size_t len,
+		     uint64_t offset)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *ino = mf_ino(fs, mf_off(node));
+	long done = 0;
+	if (S_ISDIR(ino->mode)) {
+		done = -EISDIR;
+		goto out;
+	}
+	if (!S_ISREG(ino->mode)) {
+		done = -EINVAL;
+		goto out;
+	}
+	if (len > MF_RW_MAX)
+		len = MF_RW_MAX;
+	if (len == 0)
+		goto out;
+	if (offset >= MF_MAX_FILE) {
+		done = -EFBIG;
+		goto out;
+	}
+	if (len > MF_MAX_FILE - offset)
+		len = MF_MAX_FILE - offset;
+	for (uint64_t pos = offset; pos < offset + len;) {
+		uint64_t in = pos % MF_PAGE;
+		uint64_t chunk = MF_PAGE - in;
+		if (chunk > offset + len - pos)
+			chunk = offset + len - pos;
+		char *b = mf_block(fs, ino, pos / MF_PAGE, 1);
+		if (!b)
+			break;
+		memcpy(b + in, (const char *)buf + done, chunk);
+		done += (long)chunk;
+		pos += chunk;
+	}
+	if (done == 0) {
+		done = -ENOSPC;
+		goto out;
+	}
+	if (offset + (uint64_t)done > ino->size)
+		ino->size = offset + (uint64_t)done;
+	ino->mtime = ino->ctime = mf_now();
+out:
+	mf_unlock(fs);
+	return done;
+}
+
+static int mf_fallocate(struct sy_vfs *fs, struct sy_vfs_node *node, int mode, uint64_t offset,
+			uint64_t len)
+{
+	if (mode & ~FALLOC_FL_KEEP_SIZE)
+		return -EOPNOTSUPP;
+	if (len == 0 || offset > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *ino = mf_ino(fs, mf_off(node));
+	struct mf_super *sb = mf_sb(fs);
+	if (S_ISDIR(ino->mode)) {
+		e = -EISDIR;
+		goto out;
+	}
+	if (S_ISFIFO(ino->mode)) {
+		e = -ESPIPE;
+		goto out;
+	}
+	if (!S_ISREG(ino->mode)) {
+		e = -ENODEV;
+		goto out;
+	}
+	if (offset + len > MF_MAX_FILE) {
+		e = -EFBIG;
+		goto out;
+	}
+	uint64_t first = offset / MF_PAGE, last = (offset + len - 1) / MF_PAGE;
+	uint64_t want = last - first + 1, avail = sb->data_max - sb->data_used;
+	/* all or nothing, as tmpfs: count what is missing first */
+	if (want > avail) {
+		if (want - avail > ino->blocks) {
+			e = -ENOSPC;
+			goto out;
+		}
+		uint64_t missing = 0;
+		for (uint64_t i = first; i <= last; i++)
+			missing += mf_block(fs, ino, i, 0) == NULL;
+		if (missing > avail) {
+			e = -ENOSPC;
+			goto out;
+		}
+	}
+	for (uint64_t i = first; i <= last; i++) {
+		if (!mf_block(fs, ino, i, 1)) {
+			e = -ENOSPC;
+			goto out;
+		}
+	}
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && offset + len > ino->size)
+		ino->size = offset + len;
+	ino->ctime = mf_now();
+out:
+	mf_unlock(fs);
+	return e;
+}
+
+static int mf_fsync(struct sy_vfs *fs, struct sy_vfs_node *node, int datasync)
+{
+	(void)fs;
+	(void)node;
+	(void)datasync;
+	return 0;
+}
+
+static int mf_statfs(struct sy_vfs *fs, struct sy_vfs_statfs *out)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_super *sb = mf_sb(fs);
+	memset(out, 0, sizeof(*out));
+	out->magic = TMPFS_MAGIC_NUMBER;
+	out->bsize = MF_PAGE;
+	out->blocks = sb->data_max;
+	out->bfree = out->bavail = sb->data_max - sb->data_used;
+	out->files = sb->inodes_max;
+	out->ffree = sb->inodes_max - sb->inodes_used;
+	out->namelen = MF_NAME_MAX;
+	mf_unlock(fs);
+	return 0;
+}
+
+static const struct sy_vfs_backend mf_backend = {
+    .version = SY_VFS_API_VERSION,
+    .name = "memfs",
+    .mount = mf_mount,
+    .unmount = mf_unmount,
+    .save = mf_save,
+    .restore = mf_restore,
+    .fork_child = NULL,
+    .root = mf_root,
+    .hold = mf_hold,
+    .release = mf_release,
+    .node_id = mf_node_id,
+    .node_from_id = mf_node_from_id,
+    .getattr = mf_getattr,
+    .setattr = mf_setattr,
+    .lookup = mf_lookup,
+    .create = mf_create,
+    .mkdir = mf_mkdir,
+    .symlink = mf_symlink,
+    .readlink = mf_readlink,
+    .link = mf_link,
+    .unlink = mf_unlink,
+    .rmdir = mf_rmdir,
+    .rename = mf_rename,
+    .readdir = mf_readdir,
+    .read = mf_read,
+    .write = mf_write,
+    .fallocate = mf_fallocate,
+    .fsync = mf_fsync,
+    .statfs = mf_statfs,
+    .data_fd = NULL,
+    .lock = NULL,
+};
+
+const struct sy_vfs_backend *sy_memfs_backend(void)
+{
+	return &mf_backend;
+}
