@@ -113,6 +113,10 @@ static int clone_action(struct sy_frame *f, struct sy_call *c, long *result)
 		f->saved_arg = c->args[1];
 		c->args[1] = (long)(stack - 24);
 		call_to_frame(f, c);
+		if (flags & CLONE_VFORK) { /* until the parent resumes (sy_dispatch_leave) */
+			sy_thread_self()->vfork_ret = f->ret;
+			sy_thread_self()->vfork_gen++;
+		}
 		return SY_ACT_CLONE;
 	}
 	if (flags & CLONE_VM) {
@@ -146,6 +150,10 @@ static int clone3_action(struct sy_thread *t, struct sy_frame *f, struct sy_call
 		f->saved_arg = c->args[0];
 		c->args[0] = (long)ca;
 		call_to_frame(f, c);
+		if (ca->flags & CLONE_VFORK) { /* until the parent resumes (sy_dispatch_leave) */
+			t->vfork_ret = f->ret;
+			t->vfork_gen++;
+		}
 		return SY_ACT_CLONE3;
 	}
 	if (!ca->stack && (ca->flags & CLONE_VM)) {
@@ -288,6 +296,7 @@ int sy_dispatch(struct sy_frame *f)
 void sy_dispatch_leave(struct sy_frame *f)
 {
 	struct sy_thread *t = sy_thread_self();
+	__atomic_store_n(&t->vfork_ret, 0, __ATOMIC_RELEASE); /* a CLONE_VFORK child is done */
 	sy_enter_own(t);
 	long result = f->rax;
 	run_leave(f, &result);
@@ -304,6 +313,8 @@ void sy_child_start(const long *record)
 		int r = sy_thread_setup(parent);
 		if (r < 0)
 			sy_die("cannot set up a new thread (%d)", r);
+		if (flags & CLONE_VFORK) /* posix_spawn: the parent waits, then resumes */
+			sy_thread_lend(sy_thread_self(), parent);
 	} else {
 		sy_enter_own(sy_thread_self());
 		after_fork_child();
@@ -327,5 +338,6 @@ void sy_vfork_child(void)
 		sy_die("cannot set up the vfork child");
 	struct sy_thread *t = sy_thread_self();
 	t->vfork_ret = ret;
+	sy_thread_lend(t, parent);
 	sy_leave_own(t);
 }

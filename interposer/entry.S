@@ -325,6 +325,7 @@ sy_after_raw_syscall:
 .Lvfork:
 	mov	SY_F_RET(%rsp), %rcx
 	mov	%rcx, %gs:SY_T_VFORK_RET
+	incq	%gs:SY_T_VFORK_GEN	/* areas lent to earlier children are free */
 	pushq	SY_F_FLAGS(%rsp)
 	popfq
 	LOAD_REGS
@@ -333,6 +334,7 @@ sy_after_raw_syscall:
 	mov	%rax, %rcx
 	jrcxz	.Lvfork_child
 	mov	%gs:SY_T_VFORK_RET, %rcx
+	movq	$0, %gs:SY_T_VFORK_RET	/* resumed: the child's area may be reused */
 	jmp	*%rcx
 
 /* The vfork child, on its parent's stack: SUD is not inherited, so it is

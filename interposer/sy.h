@@ -14,6 +14,12 @@
 #define SY_T_TRAP_TOP 24  /* entries used in trap_ret */
 #define SY_T_TRAP_RET 32  /* return addresses of trapped calls, a small stack */
 #define SY_TRAP_DEPTH 16
+#define SY_T_VFORK_GEN 160 /* vforks started by this thread (after trap_ret) */
+
+/* struct sy_thread.in_use */
+#define SY_AREA_FREE 0	 /* its thread has exited */
+#define SY_AREA_THREAD 1 /* a thread of this process runs on it */
+#define SY_AREA_LENT 2	 /* a vfork child used it: free once its parent resumed */
 
 /* struct sy_frame, as entry.S lays it out on the stack (offsets from its base). */
 #define SY_F_RAX 0
@@ -67,16 +73,19 @@ struct sy_thread {
 	struct sy_thread *self;
 	uint8_t depth;
 	uint8_t selector;
-	uint8_t in_use;
+	uint8_t in_use; /* SY_AREA_FREE, SY_AREA_THREAD or SY_AREA_LENT */
 	uint8_t sud_on;
 	int32_t tid; /* owner, for reuse after it exits */
 	uint64_t vfork_ret;
 	uint64_t trap_top;
 	uint64_t trap_ret[SY_TRAP_DEPTH];
-	struct sy_thread *next; /* all areas ever made, for reuse */
-	uint64_t call_ret;	/* return address of the call sy_dispatch serves */
-	uint64_t owned_blocked; /* owned signals (SIGSYS, SIGTRAP) the program believes blocked */
-	uint64_t owned_pending; /* ...that arrived meanwhile, with their siginfo */
+	uint64_t vfork_gen;
+	struct sy_thread *next;	  /* all areas ever made, for reuse */
+	struct sy_thread *lender; /* SY_AREA_LENT: the area of the thread that vforked, */
+	uint64_t lender_gen;	  /* and its vfork_gen then */
+	uint64_t call_ret;	  /* return address of the call sy_dispatch serves */
+	uint64_t owned_blocked;	  /* owned signals (SIGSYS, SIGTRAP) the program believes blocked */
+	uint64_t owned_pending;	  /* ...that arrived meanwhile, with their siginfo */
 	siginfo_t owned_info[2];
 	uint8_t clone3_args[256]; /* the adjusted copy of a clone3 argument block */
 };
@@ -88,6 +97,7 @@ _Static_assert(offsetof(struct sy_thread, sud_on) == SY_T_SUD_ON, "layout");
 _Static_assert(offsetof(struct sy_thread, vfork_ret) == SY_T_VFORK_RET, "layout");
 _Static_assert(offsetof(struct sy_thread, trap_top) == SY_T_TRAP_TOP, "layout");
 _Static_assert(offsetof(struct sy_thread, trap_ret) == SY_T_TRAP_RET, "layout");
+_Static_assert(offsetof(struct sy_thread, vfork_gen) == SY_T_VFORK_GEN, "layout");
 
 struct sy_frame {
 	long rax, rdi, rsi, rdx, r10, r8, r9;
@@ -153,6 +163,7 @@ long sy_raw6(long nr, long a1, long a2, long a3, long a4, long a5, long a6) SY_H
 /* thread.c */
 struct sy_thread *sy_thread_self(void) SY_HIDDEN;
 int sy_thread_setup(struct sy_thread *inherit_from) SY_HIDDEN;
+void sy_thread_lend(struct sy_thread *t, struct sy_thread *parent) SY_HIDDEN;
 void sy_thread_release(void) SY_HIDDEN;
 int sy_threads_in_use(void) SY_HIDDEN;
 static inline void sy_enter_own(struct sy_thread *t)

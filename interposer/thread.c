@@ -22,21 +22,35 @@ struct sy_thread *sy_thread_self(void)
 	return t;
 }
 
-/* An area whose owner is gone: no task has its id any more (a zombie child
- * still has one, so its area waits until it is reaped). */
+/* An area nobody uses any more: its thread is gone (no task has its id; a
+ * zombie child still has one, so its area waits until it is reaped), or the
+ * vfork child that had it has exec'd or exited, which its parent shows by
+ * having resumed (vfork_ret back to 0) or started another vfork since. */
 static struct sy_thread *reuse_area(void)
 {
 	for (struct sy_thread *t = __atomic_load_n(&all_areas, __ATOMIC_ACQUIRE); t; t = t->next) {
-		if (__atomic_load_n(&t->in_use, __ATOMIC_ACQUIRE))
+		uint8_t state = __atomic_load_n(&t->in_use, __ATOMIC_ACQUIRE);
+		if (state == SY_AREA_THREAD)
 			continue;
-		if (sy_raw2(SYS_kill, t->tid, 0) != -ESRCH)
+		if (state == SY_AREA_FREE && sy_raw2(SYS_kill, t->tid, 0) != -ESRCH)
 			continue;
-		uint8_t expected = 0;
-		if (__atomic_compare_exchange_n(&t->in_use, &expected, 1, 0, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
+		if (state == SY_AREA_LENT &&
+		    __atomic_load_n(&t->lender->vfork_ret, __ATOMIC_ACQUIRE) != 0 &&
+		    __atomic_load_n(&t->lender->vfork_gen, __ATOMIC_ACQUIRE) == t->lender_gen)
+			continue;
+		if (__atomic_compare_exchange_n(&t->in_use, &state, SY_AREA_THREAD, 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			return t;
 	}
 	return NULL;
+}
+
+/* The calling vfork child's area goes back once `parent` resumes. */
+void sy_thread_lend(struct sy_thread *t, struct sy_thread *parent)
+{
+	t->lender = parent;
+	t->lender_gen = parent->vfork_gen;
+	__atomic_store_n(&t->in_use, SY_AREA_LENT, __ATOMIC_RELEASE);
 }
 
 static struct sy_thread *new_area(void)
@@ -49,7 +63,7 @@ static struct sy_thread *new_area(void)
 	if (p < 0 && p > -4096)
 		return NULL;
 	t = (struct sy_thread *)p;
-	t->in_use = 1;
+	t->in_use = SY_AREA_THREAD;
 	struct sy_thread *head = __atomic_load_n(&all_areas, __ATOMIC_ACQUIRE);
 	do
 		t->next = head;
@@ -73,7 +87,7 @@ int sy_thread_setup(struct sy_thread *inherit_from)
 	memset(t, 0, sizeof(*t));
 	t->self = t;
 	t->next = next;
-	t->in_use = 1;
+	t->in_use = SY_AREA_THREAD;
 	t->tid = (int32_t)sy_raw0(SYS_gettid);
 	t->depth = 1;
 	t->selector = 0;
