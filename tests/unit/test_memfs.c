@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +50,17 @@ static int setup(void **state)
 	return e->root ? 0 : -1;
 }
 
+static void check(struct sy_vfs *fs)
+{
+	char err[256] = "";
+	if (sy_memfs_check(fs, err, sizeof(err)) != 0)
+		fail_msg("arena check: %s", err);
+}
+
 static int teardown(void **state)
 {
 	struct env *e = *state;
+	check(e->fs);
 	B->release(e->fs, e->root);
 	B->unmount(e->fs);
 	free(e);
@@ -431,6 +440,17 @@ static void test_rename(void **state)
 	assert_int_equal(id_of(e, e->root, "a2"), ia);
 	assert_int_equal(attr_of(e, a).nlink, 2);
 	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "a2", 4 /* WHITEOUT */), -EINVAL);
+	/* a directory under itself (the VFS layer refuses it first; memfs
+	 * guards its tree too), also by exchange */
+	struct sy_vfs_node *in = mkdir_(e, x, "in");
+	assert_int_equal(B->rename(e->fs, d2, "x", x, "y", 0), -EINVAL);
+	assert_int_equal(B->rename(e->fs, d2, "x", in, "y", 0), -EINVAL);
+	assert_int_equal(B->rename(e->fs, x, "in", d2, "x", RENAME_EXCHANGE), -EINVAL);
+	assert_int_equal(B->rename(e->fs, d2, "x", x, "in", RENAME_EXCHANGE), -EINVAL);
+	/* into a removed directory */
+	assert_int_equal(B->rmdir(e->fs, x, "in"), 0);
+	assert_int_equal(B->rename(e->fs, e->root, "a2", in, "z", 0), -ENOENT);
+	B->release(e->fs, in);
 	B->release(e->fs, x);
 	B->release(e->fs, sub);
 	B->release(e->fs, a);
@@ -782,9 +802,10 @@ static void test_options(void **state)
 	struct sy_vfs_option unknown[] = {{"colour", "blue"}};
 	assert_int_equal(B->mount(unknown, 1, &fs, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "colour"));
-	struct sy_vfs_option named[] = {{"name", "shared"}};
-	assert_true(B->mount(named, 1, &fs, err, sizeof(err)) < 0);
-	assert_string_equal(err, "named memfs is not supported yet");
+	struct sy_vfs_option slash[] = {{"name", "a/b"}};
+	assert_int_equal(B->mount(slash, 1, &fs, err, sizeof(err)), -EINVAL);
+	struct sy_vfs_option empty[] = {{"name", ""}};
+	assert_int_equal(B->mount(empty, 1, &fs, err, sizeof(err)), -EINVAL);
 
 	/* the default: 64 MiB; plain bytes; suffixes */
 	assert_int_equal(B->mount(NULL, 0, &fs, err, sizeof(err)), 0);
@@ -832,6 +853,203 @@ static void test_many_files(void **state)
 	B->release(e->fs, d);
 }
 
+static void test_named(void **state)
+{
+	(void)state;
+	char name[64], path[128], err[256];
+	snprintf(name, sizeof(name), "unit-test-%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s%s", SY_MEMFS_SHM_PREFIX, name);
+	shm_unlink(path);
+	struct sy_vfs_option opts[] = {{"name", name}, {"size", "1M"}};
+	struct sy_vfs *a = NULL, *b = NULL;
+	assert_int_equal(B->mount(opts, 2, &a, err, sizeof(err)), 0);
+	char saved[32];
+	assert_int_equal(B->save(a, saved, sizeof(saved)), 0);
+	int fd = atoi(saved + 3);
+	assert_int_equal(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	struct sy_vfs_node *ra = B->root(a);
+	struct sy_vfs_node *f = NULL;
+	assert_int_equal(B->create(a, ra, "named-file", S_IFREG | 0644, 0, &cred, &f), 0);
+	assert_int_equal(B->write(a, f, "one", 3, 0), 3);
+	B->release(a, f);
+	/* a second mount of the name: the same file system */
+	assert_int_equal(B->mount(opts, 1, &b, err, sizeof(err)), 0);
+	struct sy_vfs_node *rb = B->root(b);
+	assert_int_equal(B->lookup(b, rb, "named-file", &f), 0);
+	char buf[8];
+	assert_int_equal(B->read(b, f, buf, sizeof(buf), 0), 3);
+	assert_memory_equal(buf, "one", 3);
+	B->release(b, f);
+	B->release(b, rb);
+	B->unmount(b);
+	/* a process that mounts it by name on its own */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sy_vfs *c = NULL;
+		char e2[256];
+		if (B->mount(opts, 1, &c, e2, sizeof(e2)) != 0)
+			_exit(1);
+		struct sy_vfs_node *rc = B->root(c), *g = NULL;
+		int ok = B->create(c, rc, "from-other", S_IFREG | 0600, 0, &cred, &g) == 0 &&
+			 B->write(c, g, "two", 3, 0) == 3;
+		B->release(c, g);
+		B->release(c, rc);
+		B->unmount(c);
+		_exit(ok ? 0 : 2);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(B->lookup(a, ra, "from-other", &f), 0);
+	assert_int_equal(B->read(a, f, buf, sizeof(buf), 0), 3);
+	assert_memory_equal(buf, "two", 3);
+	B->release(a, f);
+	check(a);
+	B->release(a, ra);
+	B->unmount(a);
+	/* it outlives its mounts */
+	assert_int_equal(B->mount(opts, 1, &a, err, sizeof(err)), 0);
+	ra = B->root(a);
+	assert_int_equal(B->lookup(a, ra, "named-file", &f), 0);
+	B->release(a, f);
+	B->release(a, ra);
+	B->unmount(a);
+	assert_int_equal(shm_unlink(path), 0);
+}
+
+/* Random operations from two processes of two threads each on a few names;
+ * the arena must stay consistent. */
+struct stress_arg {
+	struct sy_vfs *fs;
+	unsigned seed;
+	int ops;
+};
+
+static void *stress_thread(void *p)
+{
+	struct stress_arg *a = p;
+	struct sy_vfs *fs = a->fs;
+	unsigned seed = a->seed;
+	struct sy_vfs_node *root = B->root(fs);
+	static const char *names[] = {"a", "b", "c", "d", "e", "f"};
+	char buf[9000];
+	memset(buf, 's', sizeof(buf));
+	for (int i = 0; i < a->ops; i++) {
+		struct sy_vfs_node *dir = root, *sub = NULL, *n = NULL;
+		if (rand_r(&seed) % 2 && B->lookup(fs, root, "d", &sub) == 0)
+			dir = sub;
+		const char *x = names[rand_r(&seed) % 6], *y = names[rand_r(&seed) % 6];
+		switch (rand_r(&seed) % 10) {
+		case 0:
+			if (B->create(fs, dir, x, S_IFREG | 0644, 0, &cred, &n) == 0)
+				B->release(fs, n);
+			break;
+		case 1:
+			if (B->mkdir(fs, dir, x, 0755, &cred, &n) == 0)
+				B->release(fs, n);
+			break;
+		case 2:
+			B->unlink(fs, dir, x);
+			break;
+		case 3:
+			B->rmdir(fs, dir, x);
+			break;
+		case 4:
+			B->rename(fs, dir, x, rand_r(&seed) % 2 ? root : dir, y,
+				  (unsigned)rand_r(&seed) % 3);
+			break;
+		case 5:
+			if (B->lookup(fs, dir, x, &n) == 0) {
+				B->link(fs, n, dir, y);
+				B->release(fs, n);
+			}
+			break;
+		case 6:
+		case 7:
+			if (B->lookup(fs, dir, x, &n) == 0) {
+				B->write(fs, n, buf, (size_t)rand_r(&seed) % sizeof(buf),
+					 (uint64_t)(rand_r(&seed) % 64) * 4000);
+				B->release(fs, n);
+			}
+			break;
+		case 8:
+			if (B->lookup(fs, dir, x, &n) == 0) {
+				struct sy_vfs_attr at = {.size =
+							     (uint64_t)(rand_r(&seed) % 100000)};
+				B->setattr(fs, n, &at, SY_VFS_SET_SIZE);
+				B->read(fs, n, buf, sizeof(buf), (uint64_t)(rand_r(&seed) % 50000));
+				B->release(fs, n);
+			}
+			break;
+		case 9: {
+			struct sy_vfs_dirent ents[3];
+			B->readdir(fs, dir, 0, ents, 3);
+			break;
+		}
+		}
+		if (sub)
+			B->release(fs, sub);
+	}
+	B->release(fs, root);
+	return NULL;
+}
+
+static int stress_process(struct sy_vfs *fs, unsigned seed)
+{
+	pthread_t t[2];
+	struct stress_arg args[2];
+	for (int i = 0; i < 2; i++) {
+		args[i] = (struct stress_arg){fs, seed * 17 + (unsigned)i, 20000};
+		if (pthread_create(&t[i], NULL, stress_thread, &args[i]))
+			return -1;
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
+static void rm_rf(struct sy_vfs *fs, struct sy_vfs_node *dir)
+{
+	struct sy_vfs_dirent ents[16];
+	long n;
+	while ((n = B->readdir(fs, dir, 0, ents, 16)) > 0) {
+		for (long i = 0; i < n; i++) {
+			if (ents[i].type == DT_DIR) {
+				struct sy_vfs_node *sub;
+				assert_int_equal(B->lookup(fs, dir, ents[i].name, &sub), 0);
+				rm_rf(fs, sub);
+				B->release(fs, sub);
+				assert_int_equal(B->rmdir(fs, dir, ents[i].name), 0);
+			} else {
+				assert_int_equal(B->unlink(fs, dir, ents[i].name), 0);
+			}
+		}
+	}
+	assert_int_equal(n, 0);
+}
+
+static void test_stress(void **state)
+{
+	struct env *e = *state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(stress_process(e->fs, 2) == 0 ? 0 : 1);
+	assert_int_equal(stress_process(e->fs, 1), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	check(e->fs);
+	/* and everything goes away */
+	rm_rf(e->fs, e->root);
+	check(e->fs);
+	struct sy_vfs_statfs st;
+	assert_int_equal(B->statfs(e->fs, &st), 0);
+	assert_int_equal(st.bfree, st.blocks);
+	assert_int_equal(st.ffree, st.files - 1);
+}
+
 int main(void)
 {
 	B = sy_memfs_backend();
@@ -853,6 +1071,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
 	    cmocka_unit_test(test_options),
 	    cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
+	    cmocka_unit_test(test_named),
+	    cmocka_unit_test_setup_teardown(test_stress, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("memfs", tests, NULL, NULL);
 }

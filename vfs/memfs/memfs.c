@@ -24,15 +24,18 @@
  * (`refs`, in the arena): an inode is freed when it has neither names
  * (nlink 0) nor references.
  *
- * Regular files keep their data in 4 KiB blocks under a radix tree of 4 KiB
- * index pages (512 slots each) that grows in depth as the file does; holes
- * have no blocks and read as zeros. Only data blocks count against the
+ * Regular files keep their data in 4 KiB blocks: the first 8 addressed from
+ * the inode, the others under a radix tree of 4 KiB index pages (512 slots
+ * each) that grows in depth as the file does; holes have no blocks and read
+ * as zeros. Only data blocks count against the
  * `size` option; index pages, inodes and entries come from the metadata part
  * of the arena (as large as the data part, at least 32 MiB).
  *
  * Directories keep their entries in a doubly linked list in insertion
  * order; each entry has a cookie from a per-directory counter that only
  * grows, so a readdir cookie stays meaningful when entries are removed.
+ * From 16 entries on, a hash index (buckets in pages, two entries a bucket,
+ * up to 2^18 buckets) makes lookups constant time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <dirent.h>
@@ -63,7 +67,11 @@
 #define MF_DEFAULT_SIZE (64ull << 20)
 #define MF_MAX_SIZE (1ull << 42)
 #define MF_MIN_META (32ull << 20)
-#define MF_NCLASS 6 /* 64, 128, ..., 2048 */
+#define MF_NCLASS 6	/* 64, 128, ..., 2048 */
+#define MF_NDIRECT 8	/* blocks a regular file addresses from its inode */
+#define MF_HASH_FROM 16 /* a directory of that many entries gets a hash index */
+#define MF_HASH_MIN_BITS 9
+#define MF_HASH_MAX_BITS 18
 #define TMPFS_MAGIC_NUMBER 0x01021994
 
 struct mf_ts {
@@ -95,12 +103,18 @@ struct mf_inode {
 	uint64_t first, last; /* directory: entries in insertion order */
 	uint64_t next_cookie;
 	uint64_t nentries;
+	uint64_t direct[MF_NDIRECT]; /* regular: blocks 0..7 */
+	uint64_t htab;		     /* directory: page of bucket pages, or 0 */
+	uint32_t hbits;		     /* log2 of the bucket count */
+	uint64_t parent;	     /* directory: the one that names it */
 };
 
 struct mf_dirent {
 	uint64_t next, prev;
 	uint64_t ino;
 	uint64_t cookie;
+	uint64_t hnext; /* the next in its hash bucket */
+	uint32_t hash;
 	uint16_t namelen;
 	char name[];
 };
@@ -326,6 +340,7 @@ static uint64_t mf_inode_new(struct sy_vfs *fs, struct mf_inode *dir, uint32_t m
 }
 
 static void mf_blocks_truncate(struct sy_vfs *fs, struct mf_inode *ino, uint64_t first);
+static void mf_htab_free(struct sy_vfs *fs, uint64_t htab, uint32_t hbits);
 
 static void mf_inode_free(struct sy_vfs *fs, uint64_t off)
 {
@@ -343,6 +358,8 @@ static void mf_inode_free(struct sy_vfs *fs, uint64_t off)
 			mf_free(fs, e, sizeof(*d) + d->namelen + 1);
 			e = next;
 		}
+		if (ino->htab)
+			mf_htab_free(fs, ino->htab, ino->hbits);
 	}
 	mf_bitmap_set(fs, off, 0);
 	memset(ino, 0, sizeof(*ino));
@@ -373,6 +390,8 @@ static void mf_touch_atime(struct mf_inode *ino)
  * is left for the index (alloc 1). */
 static uint64_t *mf_slot(struct sy_vfs *fs, struct mf_inode *ino, uint64_t idx, int alloc)
 {
+	if (idx < MF_NDIRECT)
+		return &ino->direct[idx];
 	if (!ino->data) {
 		if (!alloc)
 			return NULL;
@@ -411,7 +430,8 @@ static uint64_t *mf_slot(struct sy_vfs *fs, struct mf_inode *ino, uint64_t idx, 
 	return (uint64_t *)mf_ptr(fs, node) + (idx & 511);
 }
 
-/* Block `idx` of a file, allocated (zeroed) if alloc and there is room. */
+/* Block `idx` of a file, allocated if alloc and there is room: zeroed, or
+ * not (alloc 2) when the caller is about to fill all of it. */
 static char *mf_block(struct sy_vfs *fs, struct mf_inode *ino, uint64_t idx, int alloc)
 {
 	uint64_t *s = mf_slot(fs, ino, idx, alloc);
@@ -421,7 +441,7 @@ static char *mf_block(struct sy_vfs *fs, struct mf_inode *ino, uint64_t idx, int
 		struct mf_super *sb = mf_sb(fs);
 		if (!alloc || sb->data_used >= sb->data_max)
 			return NULL;
-		uint64_t off = mf_page_zalloc(fs);
+		uint64_t off = alloc == 2 ? mf_page_alloc(fs) : mf_page_zalloc(fs);
 		if (!off)
 			return NULL;
 		*s = off;
@@ -460,10 +480,18 @@ static void mf_tree_free(struct sy_vfs *fs, struct mf_inode *ino, uint64_t node,
 /* Frees the blocks from index `first` on. */
 static void mf_blocks_truncate(struct sy_vfs *fs, struct mf_inode *ino, uint64_t first)
 {
+	for (uint64_t i = first; i < MF_NDIRECT; i++) {
+		if (ino->direct[i]) {
+			mf_page_free(fs, ino->direct[i]);
+			ino->direct[i] = 0;
+			mf_sb(fs)->data_used--;
+			ino->blocks--;
+		}
+	}
 	if (!ino->data)
 		return;
 	mf_tree_free(fs, ino, ino->data, (int)ino->depth - 1, 0, first);
-	if (first == 0) {
+	if (first <= MF_NDIRECT) { /* the tree holds nothing below */
 		mf_page_free(fs, ino->data);
 		ino->data = 0;
 		ino->depth = 0;
@@ -500,12 +528,65 @@ static int mf_name_ok(const char *name)
 	return 0;
 }
 
+static uint32_t mf_hash(const char *name, size_t n)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+	return h;
+}
+
+/* The head of the bucket of hash h in the directory's index. */
+static uint64_t *mf_bucket(struct sy_vfs *fs, uint64_t htab, uint32_t hbits, uint32_t h)
+{
+	uint64_t i = h & ((1ull << hbits) - 1);
+	uint64_t page = ((uint64_t *)mf_ptr(fs, htab))[i >> 9];
+	return (uint64_t *)mf_ptr(fs, page) + (i & 511);
+}
+
+static void mf_htab_free(struct sy_vfs *fs, uint64_t htab, uint32_t hbits)
+{
+	uint64_t *pages = (uint64_t *)mf_ptr(fs, htab);
+	for (uint64_t i = 0; i < (1ull << hbits) / 512; i++)
+		if (pages[i])
+			mf_page_free(fs, pages[i]);
+	mf_page_free(fs, htab);
+}
+
+/* Builds the index at 2^hbits buckets; on no room, keeps the one there is
+ * (lookups stay right, only slower). */
+static void mf_htab_build(struct sy_vfs *fs, struct mf_inode *dir, uint32_t hbits)
+{
+	uint64_t htab = mf_page_zalloc(fs);
+	if (!htab)
+		return;
+	uint64_t *pages = (uint64_t *)mf_ptr(fs, htab);
+	for (uint64_t i = 0; i < (1ull << hbits) / 512; i++) {
+		if (!(pages[i] = mf_page_zalloc(fs))) {
+			mf_htab_free(fs, htab, hbits);
+			return;
+		}
+	}
+	for (uint64_t e = dir->first; e; e = mf_dent(fs, e)->next) {
+		struct mf_dirent *d = mf_dent(fs, e);
+		uint64_t *b = mf_bucket(fs, htab, hbits, d->hash);
+		d->hnext = *b;
+		*b = e;
+	}
+	if (dir->htab)
+		mf_htab_free(fs, dir->htab, dir->hbits);
+	dir->htab = htab;
+	dir->hbits = hbits;
+}
+
 static uint64_t mf_dir_find(struct sy_vfs *fs, struct mf_inode *dir, const char *name)
 {
 	size_t n = strlen(name);
-	for (uint64_t e = dir->first; e; e = mf_dent(fs, e)->next) {
+	uint32_t h = mf_hash(name, n);
+	uint64_t e = dir->htab ? *mf_bucket(fs, dir->htab, dir->hbits, h) : dir->first;
+	for (; e; e = dir->htab ? mf_dent(fs, e)->hnext : mf_dent(fs, e)->next) {
 		struct mf_dirent *d = mf_dent(fs, e);
-		if (d->namelen == n && memcmp(d->name, name, n) == 0)
+		if (d->hash == h && d->namelen == n && memcmp(d->name, name, n) == 0)
 			return e;
 	}
 	return 0;
@@ -522,6 +603,8 @@ static int mf_dir_add(struct sy_vfs *fs, struct mf_inode *dir, const char *name,
 	d->prev = dir->last;
 	d->ino = ino;
 	d->cookie = ++dir->next_cookie;
+	d->hnext = 0;
+	d->hash = mf_hash(name, n);
 	d->namelen = (uint16_t)n;
 	memcpy(d->name, name, n + 1);
 	if (dir->last)
@@ -531,12 +614,28 @@ static int mf_dir_add(struct sy_vfs *fs, struct mf_inode *dir, const char *name,
 	dir->last = off;
 	dir->nentries++;
 	dir->size += MF_BOGO_DIRENT;
+	if (dir->htab) {
+		uint64_t *b = mf_bucket(fs, dir->htab, dir->hbits, d->hash);
+		d->hnext = *b;
+		*b = off;
+	}
+	/* grow the index at two entries a bucket */
+	if (!dir->htab && dir->nentries >= MF_HASH_FROM)
+		mf_htab_build(fs, dir, MF_HASH_MIN_BITS);
+	else if (dir->htab && dir->hbits < MF_HASH_MAX_BITS && dir->nentries > (2ull << dir->hbits))
+		mf_htab_build(fs, dir, dir->hbits + 1);
 	return 0;
 }
 
 static void mf_dir_remove(struct sy_vfs *fs, struct mf_inode *dir, uint64_t off)
 {
 	struct mf_dirent *d = mf_dent(fs, off);
+	if (dir->htab) {
+		uint64_t *p = mf_bucket(fs, dir->htab, dir->hbits, d->hash);
+		while (*p != off)
+			p = &mf_dent(fs, *p)->hnext;
+		*p = d->hnext;
+	}
 	if (d->prev)
 		mf_dent(fs, d->prev)->next = d->next;
 	else
@@ -632,73 +731,120 @@ static int mf_fd_in_use(int fd)
 	return used;
 }
 
-static int mf_create_arena(uint64_t data_bytes, struct sy_vfs **out, char *err, size_t errlen)
+/* Formats the arena of fd for data_bytes of data (format), or checks the
+ * one it holds, and maps it as an instance of this process that owns fd. */
+static int mf_map(int fd, int format, uint64_t data_bytes, struct sy_vfs **out, char *err,
+		  size_t errlen)
 {
 	uint64_t data_blocks = data_bytes / MF_PAGE;
 	uint64_t meta = data_blocks * MF_PAGE;
 	if (meta < MF_MIN_META)
 		meta = MF_MIN_META;
-	uint64_t rest = data_blocks * MF_PAGE + meta;
+	uint64_t heap = data_blocks * MF_PAGE + meta;
 	/* one bit per inode-sized slot of the heap */
-	uint64_t bitmap_len = (rest / MF_INODE_SIZE / 8 + MF_PAGE - 1) / MF_PAGE * MF_PAGE;
-	uint64_t total = MF_PAGE + bitmap_len + rest;
-
-	int fd = memfd_create("switchyard-memfs", 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "memfd_create: %s", strerror(errno));
-		return -errno;
-	}
-	if (ftruncate(fd, (off_t)total) < 0) {
+	uint64_t bitmap_len = (heap / MF_INODE_SIZE / 8 + MF_PAGE - 1) / MF_PAGE * MF_PAGE;
+	if (format && ftruncate(fd, (off_t)(MF_PAGE + bitmap_len + heap)) < 0) {
 		int e = errno;
-		snprintf(err, errlen, "ftruncate of the arena to %llu bytes: %s",
-			 (unsigned long long)total, strerror(e));
-		close(fd);
+		snprintf(err, errlen, "memfs: ftruncate of the arena: %s", strerror(e));
 		return -e;
 	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "memfs: arena fd %d: %s", fd, strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < MF_PAGE) {
+		snprintf(err, errlen, "memfs: fd %d is not a memfs arena", fd);
+		return -EINVAL;
+	}
+	uint64_t total = (uint64_t)st.st_size;
 	char *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED) {
 		int e = errno;
-		snprintf(err, errlen, "mmap of the arena: %s", strerror(e));
-		close(fd);
+		snprintf(err, errlen, "memfs: mmap of the arena: %s", strerror(e));
 		return -e;
+	}
+	struct mf_super *sb = (struct mf_super *)base;
+	if (!format && (__atomic_load_n(&sb->magic, __ATOMIC_ACQUIRE) != MF_MAGIC ||
+			sb->version != MF_VERSION || sb->arena_size != total)) {
+		snprintf(err, errlen, "memfs: fd %d is not a memfs arena", fd);
+		munmap(base, total);
+		return -EINVAL;
 	}
 	struct sy_vfs *fs = calloc(1, sizeof(*fs));
 	if (!fs) {
 		munmap(base, total);
-		close(fd);
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "memfs: out of memory");
 		return -ENOMEM;
 	}
 	fs->base = base;
 	fs->size = total;
 	fs->fd = fd;
-
-	struct mf_super *sb = mf_sb(fs);
-	sb->version = MF_VERSION;
-	sb->arena_size = total;
-	pthread_mutexattr_t attr;
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(&sb->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
-	sb->bitmap_off = MF_PAGE;
-	sb->bitmap_len = bitmap_len;
-	sb->heap_start = sb->bump = MF_PAGE + bitmap_len;
-	sb->data_max = data_blocks;
-	sb->inodes_max = meta / MF_INODE_SIZE / 2;
-	struct sy_vfs_cred root = {0, 0};
-	sb->root = mf_inode_new(fs, NULL, S_IFDIR | 01777, 0, &root, mf_now());
-	__atomic_store_n(&sb->magic, MF_MAGIC, __ATOMIC_RELEASE);
+	if (format) {
+		memset(sb, 0, sizeof(*sb));
+		sb->version = MF_VERSION;
+		sb->arena_size = total;
+		pthread_mutexattr_t attr;
+		pthread_mutexattr_init(&attr);
+		pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+		pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+		pthread_mutex_init(&sb->lock, &attr);
+		pthread_mutexattr_destroy(&attr);
+		sb->bitmap_off = MF_PAGE;
+		sb->bitmap_len = bitmap_len;
+		sb->heap_start = sb->bump = MF_PAGE + bitmap_len;
+		sb->data_max = data_blocks;
+		sb->inodes_max = meta / MF_INODE_SIZE / 2;
+		struct sy_vfs_cred root = {0, 0};
+		sb->root = mf_inode_new(fs, NULL, S_IFDIR | 01777, 0, &root, mf_now());
+		/* last: a named arena is usable from here on */
+		__atomic_store_n(&sb->magic, MF_MAGIC, __ATOMIC_RELEASE);
+	}
 	mf_instance_add(fs);
 	*out = fs;
 	return 0;
+}
+
+/* `name =`: a POSIX shared memory object that outlives its users, as a
+ * tmpfs outlives its processes; the first to open it formats it. */
+static int mf_mount_named(const char *name, uint64_t size, struct sy_vfs **out, char *err,
+			  size_t errlen)
+{
+	if (!*name || strchr(name, '/') || strlen(name) > 200) {
+		snprintf(err, errlen, "name: '%s' is not a name (no '/', 1 to 200 bytes)", name);
+		return -EINVAL;
+	}
+	char path[256];
+	snprintf(path, sizeof(path), "%s%s", SY_MEMFS_SHM_PREFIX, name);
+	int fd = shm_open(path, O_RDWR | O_CREAT, 0600);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "name: shm_open %s: %s", path, strerror(e));
+		return -e;
+	}
+	fcntl(fd, F_SETFD, 0); /* inherited across execve, as save() needs */
+	/* Formatting happens under the object's flock; one who died while
+	 * formatting left the magic unset, so the next formats again. */
+	while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	uint64_t magic = 0;
+	struct stat st;
+	int format = fstat(fd, &st) < 0 || st.st_size < (off_t)MF_PAGE ||
+		     pread(fd, &magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+		     magic != MF_MAGIC;
+	int r = mf_map(fd, format, size, out, err, errlen);
+	flock(fd, LOCK_UN);
+	if (r < 0)
+		close(fd);
+	return r;
 }
 
 static int mf_mount(const struct sy_vfs_option *options, int noptions, struct sy_vfs **out,
 		    char *err, size_t errlen)
 {
 	uint64_t size = MF_DEFAULT_SIZE;
+	const char *name = NULL;
 	for (int i = 0; i < noptions; i++) {
 		const char *k = options[i].key, *v = options[i].value;
 		if (!k) {
@@ -717,8 +863,7 @@ static int mf_mount(const struct sy_vfs_option *options, int noptions, struct sy
 				return -EINVAL;
 			}
 		} else if (strcmp(k, "name") == 0) {
-			snprintf(err, errlen, "named memfs is not supported yet");
-			return -ENOTSUP;
+			name = v ? v : "";
 		} else if (strcmp(k, "type") == 0) {
 			/* the mount table's own key, if passed along */
 		} else {
@@ -726,7 +871,18 @@ static int mf_mount(const struct sy_vfs_option *options, int noptions, struct sy
 			return -EINVAL;
 		}
 	}
-	return mf_create_arena(size, out, err, errlen);
+	if (name)
+		return mf_mount_named(name, size, out, err, errlen);
+	int fd = memfd_create("switchyard-memfs", 0); /* no MFD_CLOEXEC: see save() */
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "memfs: memfd_create: %s", strerror(e));
+		return -e;
+	}
+	int r = mf_map(fd, 1, size, out, err, errlen);
+	if (r < 0)
+		close(fd);
+	return r;
 }
 
 static void mf_unmount(struct sy_vfs *fs)
@@ -739,6 +895,8 @@ static void mf_unmount(struct sy_vfs *fs)
 	free(fs);
 }
 
+/* "fd=N": the arena's descriptor, open without O_CLOEXEC, so that the
+ * program after execve maps the same memory. */
 static int mf_save(struct sy_vfs *fs, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "fd=%d", fs->fd);
@@ -755,18 +913,14 @@ static int mf_restore(const char *saved, struct sy_vfs **out, char *err, size_t 
 		snprintf(err, errlen, "memfs: bad saved state '%s'", saved ? saved : "");
 		return -EINVAL;
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
+	if (fcntl(fd, F_GETFD) < 0) {
 		int e = errno;
 		snprintf(err, errlen, "memfs: arena fd %d: %s", fd, strerror(e));
 		return -e;
 	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < MF_PAGE) {
-		snprintf(err, errlen, "memfs: fd %d is not a memfs arena", fd);
-		return -EINVAL;
-	}
-	/* An instance of this process owns the fd already (a restore in the
-	 * same program): take a descriptor of our own. */
+	/* After execve the new instance owns the fd; an instance of this
+	 * process owning it already (a restore in the same program) keeps
+	 * it, and the new one takes a descriptor of its own. */
 	int own = fd;
 	if (mf_fd_in_use(fd)) {
 		own = fcntl(fd, F_DUPFD, 3);
@@ -776,37 +930,10 @@ static int mf_restore(const char *saved, struct sy_vfs **out, char *err, size_t 
 			return -e;
 		}
 	}
-	char *base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, own, 0);
-	if (base == MAP_FAILED) {
-		int e = errno;
-		snprintf(err, errlen, "memfs: mmap of the arena: %s", strerror(e));
-		if (own != fd)
-			close(own);
-		return -e;
-	}
-	struct mf_super *sb = (struct mf_super *)base;
-	if (__atomic_load_n(&sb->magic, __ATOMIC_ACQUIRE) != MF_MAGIC ||
-	    sb->version != MF_VERSION || sb->arena_size != (uint64_t)st.st_size) {
-		snprintf(err, errlen, "memfs: fd %d is not a memfs arena", fd);
-		munmap(base, (size_t)st.st_size);
-		if (own != fd)
-			close(own);
-		return -EINVAL;
-	}
-	struct sy_vfs *fs = calloc(1, sizeof(*fs));
-	if (!fs) {
-		munmap(base, (size_t)st.st_size);
-		if (own != fd)
-			close(own);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	fs->base = base;
-	fs->size = (uint64_t)st.st_size;
-	fs->fd = own;
-	mf_instance_add(fs);
-	*out = fs;
-	return 0;
+	int r = mf_map(own, 0, 0, out, err, errlen);
+	if (r < 0 && own != fd)
+		close(own);
+	return r;
 }
 
 /* ------------------------------------------------------------------ nodes */
@@ -1008,8 +1135,10 @@ static int mf_make(struct sy_vfs *fs, struct sy_vfs_node *dirnode, const char *n
 		mf_inode_free(fs, off);
 		goto out;
 	}
-	if (S_ISDIR(mode))
+	if (S_ISDIR(mode)) {
 		dir->nlink++;
+		ino->parent = mf_off(dirnode);
+	}
 	dir->mtime = dir->ctime = now;
 	if (out) {
 		ino->refs++;
@@ -1166,6 +1295,20 @@ static int mf_rmdir(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name
 	return mf_remove(fs, dir, name, 1);
 }
 
+/* Whether directory `anc` is `dir` or one of its ancestors. */
+static int mf_is_ancestor(struct sy_vfs *fs, uint64_t anc, uint64_t dir)
+{
+	uint64_t root = mf_sb(fs)->root;
+	for (int depth = 0; dir && depth < 1 << 20; depth++) {
+		if (dir == anc)
+			return 1;
+		if (dir == root)
+			return 0;
+		dir = mf_ino(fs, dir)->parent;
+	}
+	return 0;
+}
+
 static int mf_rename(struct sy_vfs *fs, struct sy_vfs_node *olddirnode, const char *oldname,
 		     struct sy_vfs_node *newdirnode, const char *newname, unsigned flags)
 {
@@ -1195,6 +1338,17 @@ static int mf_rename(struct sy_vfs *fs, struct sy_vfs_node *olddirnode, const ch
 	uint64_t oi = mf_dent(fs, oe)->ino;
 	struct mf_inode *o = mf_ino(fs, oi);
 	struct mf_ts now = mf_now();
+	uint64_t odo = mf_off(olddirnode), ndo = mf_off(newdirnode);
+	/* The VFS layer refuses moving a directory under itself; the arena
+	 * guards its tree all the same (a cycle would be lost for good). */
+	if (S_ISDIR(o->mode) && od != nd && mf_is_ancestor(fs, oi, ndo)) {
+		e = -EINVAL;
+		goto out;
+	}
+	if (!ne && nd->nlink == 0) {
+		e = -ENOENT;
+		goto out;
+	}
 
 	if (flags & RENAME_EXCHANGE) {
 		if (!ne) {
@@ -1205,16 +1359,22 @@ static int mf_rename(struct sy_vfs *fs, struct sy_vfs_node *olddirnode, const ch
 			goto out;
 		uint64_t ni = mf_dent(fs, ne)->ino;
 		struct mf_inode *n = mf_ino(fs, ni);
+		if (S_ISDIR(n->mode) && od != nd && mf_is_ancestor(fs, ni, odo)) {
+			e = -EINVAL;
+			goto out;
+		}
 		mf_dent(fs, oe)->ino = ni;
 		mf_dent(fs, ne)->ino = oi;
 		if (od != nd) {
 			if (S_ISDIR(o->mode)) {
 				od->nlink--;
 				nd->nlink++;
+				o->parent = ndo;
 			}
 			if (S_ISDIR(n->mode)) {
 				nd->nlink--;
 				od->nlink++;
+				n->parent = odo;
 			}
 		}
 		o->ctime = n->ctime = now;
@@ -1261,6 +1421,7 @@ static int mf_rename(struct sy_vfs *fs, struct sy_vfs_node *olddirnode, const ch
 	if (S_ISDIR(o->mode) && od != nd) {
 		od->nlink--;
 		nd->nlink++;
+		o->parent = ndo;
 	}
 	o->ctime = now;
 	od->mtime = od->ctime = nd->mtime = nd->ctime = now;
@@ -1375,7 +1536,7 @@ static long mf_write(struct sy_vfs *fs, struct sy_vfs_node *node, const void *bu
 		uint64_t chunk = MF_PAGE - in;
 		if (chunk > offset + len - pos)
 			chunk = offset + len - pos;
-		char *b = mf_block(fs, ino, pos / MF_PAGE, 1);
+		char *b = mf_block(fs, ino, pos / MF_PAGE, chunk == MF_PAGE ? 2 : 1);
 		if (!b)
 			break;
 		memcpy(b + in, (const char *)buf + done, chunk);
@@ -1446,7 +1607,7 @@ static int mf_fallocate(struct sy_vfs *fs, struct sy_vfs_node *node, int mode, u
 	}
 	if (!(mode & FALLOC_FL_KEEP_SIZE) && offset + len > ino->size)
 		ino->size = offset + len;
-	ino->ctime = mf_now();
+	ino->mtime = ino->ctime = mf_now(); /* as tmpfs, whatever the mode */
 out:
 	mf_unlock(fs);
 	return e;
@@ -1476,6 +1637,161 @@ static int mf_statfs(struct sy_vfs *fs, struct sy_vfs_statfs *out)
 	out->namelen = MF_NAME_MAX;
 	mf_unlock(fs);
 	return 0;
+}
+
+/* ----------------------------------------------------------------- check */
+
+static int mf_page_ok(struct sy_vfs *fs, uint64_t off)
+{
+	struct mf_super *sb = mf_sb(fs);
+	return off >= sb->heap_start && off < sb->bump && off % MF_PAGE == 0;
+}
+
+/* Data blocks under a tree node; -1 for a bad offset. */
+static int64_t mf_tree_count(struct sy_vfs *fs, uint64_t node, int lvl)
+{
+	if (!mf_page_ok(fs, node))
+		return -1;
+	uint64_t *n = (uint64_t *)mf_ptr(fs, node);
+	int64_t count = 0;
+	for (int s = 0; s < 512; s++) {
+		if (!n[s])
+			continue;
+		if (lvl == 0) {
+			if (!mf_page_ok(fs, n[s]))
+				return -1;
+			count++;
+		} else {
+			int64_t c = mf_tree_count(fs, n[s], lvl - 1);
+			if (c < 0)
+				return -1;
+			count += c;
+		}
+	}
+	return count;
+}
+
+int sy_memfs_check(struct sy_vfs *fs, char *err, size_t errlen)
+{
+	if (mf_lock(fs)) {
+		snprintf(err, errlen, "lock");
+		return -1;
+	}
+	struct mf_super *sb = mf_sb(fs);
+	uint64_t nslots = (sb->arena_size - sb->heap_start) / MF_INODE_SIZE;
+	uint32_t *names = calloc(nslots, sizeof(uint32_t));
+	uint32_t *subdirs = calloc(nslots, sizeof(uint32_t));
+	uint64_t inodes = 0, blocks = 0;
+	int r = 0;
+#define BAD(...)                                                                                   \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		r = -1;                                                                            \
+		goto out;                                                                          \
+	} while (0)
+	if (!names || !subdirs)
+		BAD("out of memory");
+	if (!mf_valid_inode(fs, sb->root))
+		BAD("the root is no inode");
+	uint64_t pages = (sb->bump - sb->heap_start) / MF_PAGE, nfree = 0;
+	for (uint64_t p = sb->free_pages; p; p = *(uint64_t *)mf_ptr(fs, p)) {
+		if (!mf_page_ok(fs, p) || ++nfree > pages)
+			BAD("free page list broken at %llu", (unsigned long long)p);
+	}
+	for (uint64_t off = sb->heap_start; off < sb->bump; off += MF_INODE_SIZE) {
+		if (!mf_valid_inode(fs, off))
+			continue;
+		struct mf_inode *ino = mf_ino(fs, off);
+		unsigned long long o = off;
+		inodes++;
+		if (ino->nlink == 0 && ino->refs == 0)
+			BAD("inode %llu has neither names nor references", o);
+		if (S_ISREG(ino->mode)) {
+			int64_t count = 0;
+			for (int i = 0; i < MF_NDIRECT; i++) {
+				if (ino->direct[i] && !mf_page_ok(fs, ino->direct[i]))
+					BAD("inode %llu: bad direct block", o);
+				count += ino->direct[i] != 0;
+			}
+			if (ino->data) {
+				int64_t c = mf_tree_count(fs, ino->data, (int)ino->depth - 1);
+				if (c < 0)
+					BAD("inode %llu: bad block tree", o);
+				count += c;
+			}
+			if ((uint64_t)count != ino->blocks)
+				BAD("inode %llu: %lld blocks, %llu counted", o, (long long)count,
+				    (unsigned long long)ino->blocks);
+			if (ino->size > MF_MAX_FILE)
+				BAD("inode %llu: size %llu", o, (unsigned long long)ino->size);
+			blocks += (uint64_t)count;
+		} else if (S_ISDIR(ino->mode)) {
+			uint64_t n = 0, prev = 0, cookie = 0;
+			for (uint64_t e = ino->first; e; prev = e, e = mf_dent(fs, e)->next) {
+				struct mf_dirent *d = mf_dent(fs, e);
+				if (e < sb->heap_start || e >= sb->bump || ++n > ino->nentries)
+					BAD("directory %llu: entry list broken", o);
+				if (d->prev != prev)
+					BAD("directory %llu: prev link of '%s'", o, d->name);
+				if (d->cookie <= cookie || d->cookie > ino->next_cookie)
+					BAD("directory %llu: cookie of '%s'", o, d->name);
+				cookie = d->cookie;
+				if (!mf_valid_inode(fs, d->ino))
+					BAD("directory %llu: '%s' names no inode", o, d->name);
+				if (d->namelen != strlen(d->name) ||
+				    d->hash != mf_hash(d->name, d->namelen))
+					BAD("directory %llu: name or hash of '%s'", o, d->name);
+				if (mf_dir_find(fs, ino, d->name) != e)
+					BAD("directory %llu: '%s' not found by name", o, d->name);
+				uint64_t slot = (d->ino - sb->heap_start) / MF_INODE_SIZE;
+				names[slot]++;
+				if (S_ISDIR(mf_ino(fs, d->ino)->mode)) {
+					subdirs[(off - sb->heap_start) / MF_INODE_SIZE]++;
+					if (mf_ino(fs, d->ino)->parent != off)
+						BAD("directory %llu: parent of '%s'", o, d->name);
+				}
+			}
+			if (prev != ino->last || n != ino->nentries)
+				BAD("directory %llu: %llu entries, %llu counted", o,
+				    (unsigned long long)n, (unsigned long long)ino->nentries);
+			if (ino->size != 2 * MF_BOGO_DIRENT + MF_BOGO_DIRENT * n)
+				BAD("directory %llu: size %llu", o, (unsigned long long)ino->size);
+		} else if (S_ISLNK(ino->mode)) {
+			if (!ino->data || strlen(mf_ptr(fs, ino->data)) != ino->size)
+				BAD("symlink %llu: target", o);
+		}
+	}
+	for (uint64_t off = sb->heap_start; off < sb->bump; off += MF_INODE_SIZE) {
+		if (!mf_valid_inode(fs, off))
+			continue;
+		struct mf_inode *ino = mf_ino(fs, off);
+		uint64_t slot = (off - sb->heap_start) / MF_INODE_SIZE;
+		unsigned long long o = off;
+		if (S_ISDIR(ino->mode)) {
+			uint32_t want_names = off == sb->root || ino->nlink == 0 ? 0 : 1;
+			if (names[slot] != want_names)
+				BAD("directory %llu: %u names", o, names[slot]);
+			if (ino->nlink != 0 && ino->nlink != 2 + subdirs[slot])
+				BAD("directory %llu: nlink %u, %u subdirectories", o, ino->nlink,
+				    subdirs[slot]);
+			if (ino->nlink != 0 && !mf_is_ancestor(fs, sb->root, off))
+				BAD("directory %llu: not under the root", o);
+		} else if (names[slot] != ino->nlink) {
+			BAD("inode %llu: nlink %u, %u names", o, ino->nlink, names[slot]);
+		}
+	}
+	if (inodes != sb->inodes_used)
+		BAD("%llu inodes, %llu counted", (unsigned long long)inodes,
+		    (unsigned long long)sb->inodes_used);
+	if (blocks != sb->data_used)
+		BAD("%llu data blocks, %llu counted", (unsigned long long)blocks,
+		    (unsigned long long)sb->data_used);
+#undef BAD
+out:
+	mf_unlock(fs);
+	free(names);
+	free(subdirs);
+	return r;
 }
 
 static const struct sy_vfs_backend mf_backend = {
