@@ -514,6 +514,17 @@ static void test_readdir_cookies(void **state)
 	}
 	assert_int_equal(count, 8);
 	assert_int_equal(B->readdir(e->fs, d, 1000000, ents, 3), 0);
+	/* a listing at its end sees an entry added after it; a listing
+	 * whose next entry goes sees the one after that */
+	assert_int_equal(B->create(e->fs, d, "late", S_IFREG | 0600, 0, &cred, NULL), 0);
+	assert_int_equal(B->readdir(e->fs, d, cookie, ents, 3), 1);
+	assert_string_equal(ents[0].name, "late");
+	assert_int_equal(B->readdir(e->fs, d, 0, ents, 2), 2);
+	assert_string_equal(ents[1].name, "n2");
+	cookie = ents[1].next;
+	assert_int_equal(B->rmdir(e->fs, d, "n3"), 0);
+	assert_int_equal(B->readdir(e->fs, d, cookie, ents, 1), 1);
+	assert_string_equal(ents[0].name, "n5");
 	struct sy_vfs_node *f;
 	assert_int_equal(B->lookup(e->fs, d, "n0", &f), 0);
 	assert_int_equal(B->readdir(e->fs, f, 0, ents, 3), -ENOTDIR);

@@ -94,19 +94,31 @@ struct mf_super {
 
 struct mf_inode {
 	uint32_t mode, nlink, uid, gid;
-	uint32_t refs;	/* references held through node handles */
-	uint32_t depth; /* regular file: levels of the radix tree */
+	uint32_t refs; /* references held through node handles */
+	uint32_t pad;
 	uint64_t rdev, size;
 	uint64_t blocks; /* data blocks held */
 	struct mf_ts atime, mtime, ctime, btime;
-	uint64_t data;	      /* regular: radix root; symlink: the target */
-	uint64_t first, last; /* directory: entries in insertion order */
-	uint64_t next_cookie;
-	uint64_t nentries;
-	uint64_t direct[MF_NDIRECT]; /* regular: blocks 0..7 */
-	uint64_t htab;		     /* directory: page of bucket pages, or 0 */
-	uint32_t hbits;		     /* log2 of the bucket count */
-	uint64_t parent;	     /* directory: the one that names it */
+	uint64_t data; /* regular: radix root; symlink: the target */
+	union {
+		struct {		/* regular file */
+			uint32_t depth; /* levels of the radix tree */
+			uint32_t pad2;
+			uint64_t direct[MF_NDIRECT]; /* blocks 0..7 */
+		};
+		struct {		      /* directory */
+			uint64_t first, last; /* entries in insertion order */
+			uint64_t next_cookie;
+			uint64_t nentries;
+			uint64_t htab;	 /* page of bucket pages, or 0 */
+			uint32_t hbits;	 /* log2 of the bucket count */
+			uint32_t rd_ok;	 /* rd_cookie and rd_next say something */
+			uint64_t parent; /* the directory that names it */
+			/* where the last readdir stopped: the first entry
+			 * after cookie rd_cookie, kept up as entries go */
+			uint64_t rd_cookie, rd_next;
+		};
+	};
 };
 
 struct mf_dirent {
@@ -614,6 +626,8 @@ static int mf_dir_add(struct sy_vfs *fs, struct mf_inode *dir, const char *name,
 	dir->last = off;
 	dir->nentries++;
 	dir->size += MF_BOGO_DIRENT;
+	if (dir->rd_ok && !dir->rd_next)
+		dir->rd_next = off;
 	if (dir->htab) {
 		uint64_t *b = mf_bucket(fs, dir->htab, dir->hbits, d->hash);
 		d->hnext = *b;
@@ -630,6 +644,8 @@ static int mf_dir_add(struct sy_vfs *fs, struct mf_inode *dir, const char *name,
 static void mf_dir_remove(struct sy_vfs *fs, struct mf_inode *dir, uint64_t off)
 {
 	struct mf_dirent *d = mf_dent(fs, off);
+	if (dir->rd_ok && dir->rd_next == off)
+		dir->rd_next = d->next;
 	if (dir->htab) {
 		uint64_t *p = mf_bucket(fs, dir->htab, dir->hbits, d->hash);
 		while (*p != off)
@@ -1443,9 +1459,16 @@ static long mf_readdir(struct sy_vfs *fs, struct sy_vfs_node *dirnode, uint64_t 
 		mf_unlock(fs);
 		return -ENOTDIR;
 	}
-	uint64_t off = dir->first;
-	while (off && mf_dent(fs, off)->cookie <= cookie)
-		off = mf_dent(fs, off)->next;
+	uint64_t off;
+	if (cookie == 0) {
+		off = dir->first;
+	} else if (dir->rd_ok && dir->rd_cookie == cookie) {
+		off = dir->rd_next; /* a listing going on: no scan */
+	} else {
+		off = dir->first;
+		while (off && mf_dent(fs, off)->cookie <= cookie)
+			off = mf_dent(fs, off)->next;
+	}
 	long count = 0;
 	for (; off && (size_t)count < n; off = mf_dent(fs, off)->next) {
 		struct mf_dirent *d = mf_dent(fs, off);
@@ -1454,6 +1477,11 @@ static long mf_readdir(struct sy_vfs *fs, struct sy_vfs_node *dirnode, uint64_t 
 		o->next = d->cookie;
 		o->type = (uint8_t)IFTODT(mf_ino(fs, d->ino)->mode);
 		memcpy(o->name, d->name, (size_t)d->namelen + 1);
+	}
+	if (count) {
+		dir->rd_ok = 1;
+		dir->rd_cookie = out[count - 1].next;
+		dir->rd_next = off;
 	}
 	mf_touch_atime(dir);
 	mf_unlock(fs);
