@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1061,6 +1062,42 @@ static void test_stress(void **state)
 	assert_int_equal(st.ffree, st.files - 1);
 }
 
+/* Processes killed at random moments, often holding the arena's lock
+ * half-way through a change: the next user repairs, the arena checks. */
+static void test_kill_repair(void **state)
+{
+	struct env *e = *state;
+	unsigned seed = 7;
+	for (int round = 0; round < 40; round++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct stress_arg a = {e->fs, (unsigned)round, 1 << 30};
+			stress_thread(&a);
+			_exit(0);
+		}
+		struct timespec t = {0, 200000 + (long)(rand_r(&seed) % 5000) * 1000};
+		nanosleep(&t, NULL);
+		kill(pid, SIGKILL);
+		int status;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		struct sy_vfs_statfs st;
+		assert_int_equal(B->statfs(e->fs, &st), 0); /* takes the lock */
+		check(e->fs);
+	}
+	/* still a working file system (data of files the killed processes
+	 * held open stays: their references are gone with them, which the
+	 * VFS layer is to settle) */
+	rm_rf(e->fs, e->root);
+	struct sy_vfs_node *f = NULL, *g = NULL;
+	assert_int_equal(B->create(e->fs, e->root, "survivor", S_IFREG | 0600, 0, &cred, &f), 0);
+	assert_int_equal(B->lookup(e->fs, e->root, "survivor", &g), 0);
+	assert_ptr_equal(f, g);
+	B->release(e->fs, f);
+	B->release(e->fs, g);
+}
+
 int main(void)
 {
 	B = sy_memfs_backend();
@@ -1084,6 +1121,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
 	    cmocka_unit_test(test_named),
 	    cmocka_unit_test_setup_teardown(test_stress, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kill_repair, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("memfs", tests, NULL, NULL);
 }

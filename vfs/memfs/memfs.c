@@ -74,6 +74,13 @@
 #define MF_HASH_MAX_BITS 18
 #define TMPFS_MAGIC_NUMBER 0x01021994
 
+/* Crash order: a process may die (SIGKILL) between any two stores while it
+ * holds the lock, and the next one repairs (mf_fsck). So an object is
+ * unlinked from its owner before it goes on a free list, and filled before
+ * it is linked: a death in between leaks it, never lists it twice. The
+ * compiler keeps stores in program order across this fence. */
+#define MF_ORDER() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
 struct mf_ts {
 	int64_t sec, nsec;
 };
@@ -197,14 +204,16 @@ static int mf_ts_cmp(struct mf_ts a, struct mf_ts b)
 	return 0;
 }
 
+static int mf_fsck(struct sy_vfs *fs, int fix, char *err, size_t errlen);
+
 static int mf_lock(struct sy_vfs *fs)
 {
 	int r = pthread_mutex_lock(&mf_sb(fs)->lock);
 	if (r == EOWNERDEAD) {
-		/* A process died holding the lock. Every change is made with
-		 * the lock held and the structures it leaves are linked before
-		 * they are counted, so the worst left over is a leaked object
-		 * or a counter off by one; carry on. */
+		/* A process died holding the lock, maybe half-way through a
+		 * change: repair what it may have left, then mark the lock
+		 * usable (one who dies repairing leaves it to the next). */
+		mf_fsck(fs, 1, NULL, 0);
 		pthread_mutex_consistent(&mf_sb(fs)->lock);
 		return 0;
 	}
@@ -242,6 +251,7 @@ static void mf_page_free(struct sy_vfs *fs, uint64_t off)
 {
 	struct mf_super *sb = mf_sb(fs);
 	*(uint64_t *)mf_ptr(fs, off) = sb->free_pages;
+	MF_ORDER();
 	sb->free_pages = off;
 }
 
@@ -277,6 +287,7 @@ static uint64_t mf_alloc(struct sy_vfs *fs, size_t size)
 		/* keep the first piece, chain the others */
 		for (uint64_t p = page + MF_PAGE - sz; p > page; p -= sz) {
 			*(uint64_t *)mf_ptr(fs, p) = sb->free_small[c];
+			MF_ORDER();
 			sb->free_small[c] = p;
 		}
 		return page;
@@ -294,6 +305,7 @@ static void mf_free(struct sy_vfs *fs, uint64_t off, size_t size)
 		return;
 	}
 	*(uint64_t *)mf_ptr(fs, off) = sb->free_small[c];
+	MF_ORDER();
 	sb->free_small[c] = off;
 }
 
@@ -346,6 +358,7 @@ static uint64_t mf_inode_new(struct sy_vfs *fs, struct mf_inode *dir, uint32_t m
 	ino->rdev = rdev;
 	ino->size = S_ISDIR(mode) ? 2 * MF_BOGO_DIRENT : 0;
 	ino->atime = ino->mtime = ino->ctime = ino->btime = now;
+	MF_ORDER();
 	mf_bitmap_set(fs, off, 1);
 	sb->inodes_used++;
 	return off;
@@ -357,6 +370,10 @@ static void mf_htab_free(struct sy_vfs *fs, uint64_t htab, uint32_t hbits);
 static void mf_inode_free(struct sy_vfs *fs, uint64_t off)
 {
 	struct mf_inode *ino = mf_ino(fs, off);
+	/* out of sight first: a death below leaks what it holds */
+	mf_bitmap_set(fs, off, 0);
+	mf_sb(fs)->inodes_used--;
+	MF_ORDER();
 	if (S_ISREG(ino->mode)) {
 		mf_blocks_truncate(fs, ino, 0);
 	} else if (S_ISLNK(ino->mode)) {
@@ -373,10 +390,8 @@ static void mf_inode_free(struct sy_vfs *fs, uint64_t off)
 		if (ino->htab)
 			mf_htab_free(fs, ino->htab, ino->hbits);
 	}
-	mf_bitmap_set(fs, off, 0);
 	memset(ino, 0, sizeof(*ino));
 	mf_free(fs, off, MF_INODE_SIZE);
-	mf_sb(fs)->inodes_used--;
 }
 
 static void mf_maybe_free(struct sy_vfs *fs, uint64_t off)
@@ -474,16 +489,16 @@ static void mf_tree_free(struct sy_vfs *fs, struct mf_inode *ino, uint64_t node,
 		uint64_t lo = base + s * span;
 		if (lo + span <= first)
 			continue;
-		if (lvl == 0) {
-			mf_page_free(fs, n[s]);
-			mf_sb(fs)->data_used--;
-			ino->blocks--;
-			n[s] = 0;
-		} else {
+		if (lvl > 0)
 			mf_tree_free(fs, ino, n[s], lvl - 1, lo, first);
-			if (lo >= first) {
-				mf_page_free(fs, n[s]);
-				n[s] = 0;
+		if (lvl == 0 || lo >= first) {
+			uint64_t b = n[s];
+			n[s] = 0;
+			MF_ORDER();
+			mf_page_free(fs, b);
+			if (lvl == 0) {
+				mf_sb(fs)->data_used--;
+				ino->blocks--;
 			}
 		}
 	}
@@ -493,9 +508,11 @@ static void mf_tree_free(struct sy_vfs *fs, struct mf_inode *ino, uint64_t node,
 static void mf_blocks_truncate(struct sy_vfs *fs, struct mf_inode *ino, uint64_t first)
 {
 	for (uint64_t i = first; i < MF_NDIRECT; i++) {
-		if (ino->direct[i]) {
-			mf_page_free(fs, ino->direct[i]);
+		uint64_t b = ino->direct[i];
+		if (b) {
 			ino->direct[i] = 0;
+			MF_ORDER();
+			mf_page_free(fs, b);
 			mf_sb(fs)->data_used--;
 			ino->blocks--;
 		}
@@ -504,9 +521,11 @@ static void mf_blocks_truncate(struct sy_vfs *fs, struct mf_inode *ino, uint64_t
 		return;
 	mf_tree_free(fs, ino, ino->data, (int)ino->depth - 1, 0, first);
 	if (first <= MF_NDIRECT) { /* the tree holds nothing below */
-		mf_page_free(fs, ino->data);
+		uint64_t root = ino->data;
 		ino->data = 0;
 		ino->depth = 0;
+		MF_ORDER();
+		mf_page_free(fs, root);
 	}
 }
 
@@ -585,10 +604,14 @@ static void mf_htab_build(struct sy_vfs *fs, struct mf_inode *dir, uint32_t hbit
 		d->hnext = *b;
 		*b = e;
 	}
-	if (dir->htab)
-		mf_htab_free(fs, dir->htab, dir->hbits);
+	uint64_t old = dir->htab;
+	uint32_t oldbits = dir->hbits;
+	MF_ORDER();
 	dir->htab = htab;
 	dir->hbits = hbits;
+	MF_ORDER();
+	if (old)
+		mf_htab_free(fs, old, oldbits);
 }
 
 static uint64_t mf_dir_find(struct sy_vfs *fs, struct mf_inode *dir, const char *name)
@@ -619,6 +642,7 @@ static int mf_dir_add(struct sy_vfs *fs, struct mf_inode *dir, const char *name,
 	d->hash = mf_hash(name, n);
 	d->namelen = (uint16_t)n;
 	memcpy(d->name, name, n + 1);
+	MF_ORDER();
 	if (dir->last)
 		mf_dent(fs, dir->last)->next = off;
 	else
@@ -662,6 +686,7 @@ static void mf_dir_remove(struct sy_vfs *fs, struct mf_inode *dir, uint64_t off)
 		dir->last = d->prev;
 	dir->nentries--;
 	dir->size -= MF_BOGO_DIRENT;
+	MF_ORDER();
 	mf_free(fs, off, sizeof(*d) + d->namelen + 1);
 }
 
@@ -1699,126 +1724,312 @@ static int64_t mf_tree_count(struct sy_vfs *fs, uint64_t node, int lvl)
 	return count;
 }
 
+static int mf_dent_ok(struct sy_vfs *fs, uint64_t off)
+{
+	struct mf_super *sb = mf_sb(fs);
+	return off >= sb->heap_start && off < sb->bump && off % 64 == 0;
+}
+
+static void mf_dir_clear(struct sy_vfs *fs, struct mf_inode *dir)
+{
+	uint64_t first = dir->first, htab = dir->htab;
+	uint32_t hbits = dir->hbits;
+	dir->htab = 0;
+	dir->hbits = 0;
+	dir->first = dir->last = 0;
+	dir->nentries = 0;
+	dir->size = 2 * MF_BOGO_DIRENT;
+	dir->rd_ok = 0;
+	MF_ORDER();
+	uint64_t n = 0, max = (mf_sb(fs)->bump - mf_sb(fs)->heap_start) / 64;
+	for (uint64_t e = first; e && mf_dent_ok(fs, e) && n++ < max;) {
+		struct mf_dirent *d = mf_dent(fs, e);
+		uint64_t next = d->next;
+		if (d->namelen <= MF_NAME_MAX)
+			mf_free(fs, e, sizeof(*d) + d->namelen + 1);
+		e = next;
+	}
+	if (htab && mf_page_ok(fs, htab))
+		mf_htab_free(fs, htab, hbits);
+}
+
+/* Checks the arena (fix 0: the first problem goes to err, -1) or repairs
+ * it (fix 1, after a process died holding the lock): counters, links and
+ * sizes are derived again from the entry lists and block trees; what no
+ * directory reached from the root names and no reference holds is freed.
+ * Objects a dead process had taken off a free list but not linked stay
+ * leaked. Called with the lock held. */
+static int mf_fsck(struct sy_vfs *fs, int fix, char *err, size_t errlen)
+{
+	struct mf_super *sb = mf_sb(fs);
+	uint64_t nslots = (sb->arena_size - sb->heap_start) / MF_INODE_SIZE;
+	uint64_t maxents = (sb->bump - sb->heap_start) / 64 + 1;
+	uint32_t *names = calloc(nslots, sizeof(uint32_t));
+	uint32_t *subdirs = calloc(nslots, sizeof(uint32_t));
+	uint64_t *queue = calloc(nslots, sizeof(uint64_t));
+	uint8_t *reached = calloc(nslots, 1);
+	uint64_t inodes = 0, blocks = 0;
+	int r = 0;
+#define PROBLEM(...)                                                                               \
+	do {                                                                                       \
+		if (!fix) {                                                                        \
+			snprintf(err, errlen, __VA_ARGS__);                                        \
+			r = -1;                                                                    \
+			goto out;                                                                  \
+		}                                                                                  \
+	} while (0)
+#define SLOT(off) (((off)-sb->heap_start) / MF_INODE_SIZE)
+	if (!names || !subdirs || !queue || !reached) {
+		if (err)
+			snprintf(err, errlen, "out of memory");
+		r = -1;
+		goto out;
+	}
+	if (!mf_valid_inode(fs, sb->root) || !S_ISDIR(mf_ino(fs, sb->root)->mode)) {
+		if (err)
+			snprintf(err, errlen, "the root is no directory");
+		r = -1;
+		goto out;
+	}
+
+	/* the free lists */
+	uint64_t pages = (sb->bump - sb->heap_start) / MF_PAGE, n = 0;
+	for (uint64_t *p = &sb->free_pages; *p; p = (uint64_t *)mf_ptr(fs, *p)) {
+		if (!mf_page_ok(fs, *p) || ++n > pages) {
+			PROBLEM("free page list broken at %llu", (unsigned long long)*p);
+			*p = 0;
+			break;
+		}
+	}
+	for (int c = 0; c < MF_NCLASS; c++) {
+		uint64_t sz = 64u << c;
+		n = 0;
+		for (uint64_t *p = &sb->free_small[c]; *p; p = (uint64_t *)mf_ptr(fs, *p)) {
+			if (*p < sb->heap_start || *p >= sb->bump || *p % sz ||
+			    ++n > pages * (MF_PAGE / sz)) {
+				PROBLEM("free list of %llu bytes broken", (unsigned long long)sz);
+				*p = 0;
+				break;
+			}
+		}
+	}
+
+	/* 1: each inode by itself */
+	for (uint64_t off = sb->heap_start; off < sb->bump; off += MF_INODE_SIZE) {
+		if (!mf_valid_inode(fs, off))
+			continue;
+		struct mf_inode *ino = mf_ino(fs, off);
+		unsigned long long o = off;
+		if (S_ISREG(ino->mode)) {
+			uint64_t count = 0;
+			for (int i = 0; i < MF_NDIRECT; i++) {
+				if (ino->direct[i] && !mf_page_ok(fs, ino->direct[i])) {
+					PROBLEM("inode %llu: bad direct block", o);
+					ino->direct[i] = 0;
+				}
+				count += ino->direct[i] != 0;
+			}
+			if (ino->data) {
+				int64_t c = ino->depth >= 1 && ino->depth <= 4
+						? mf_tree_count(fs, ino->data, (int)ino->depth - 1)
+						: -1;
+				if (c < 0) {
+					PROBLEM("inode %llu: bad block tree", o);
+					ino->data = 0;
+					ino->depth = 0;
+				} else {
+					count += (uint64_t)c;
+				}
+			}
+			if (count != ino->blocks) {
+				PROBLEM("inode %llu: %llu blocks, %llu counted", o,
+					(unsigned long long)count, (unsigned long long)ino->blocks);
+				ino->blocks = count;
+			}
+			if (ino->size > MF_MAX_FILE) {
+				PROBLEM("inode %llu: size %llu", o, (unsigned long long)ino->size);
+				ino->size = MF_MAX_FILE;
+			}
+		} else if (S_ISLNK(ino->mode)) {
+			if (!mf_dent_ok(fs, ino->data)) {
+				PROBLEM("symlink %llu: no target", o);
+				ino->data = 0;
+				ino->nlink = 0; /* freed below unless held */
+			} else if (strnlen(mf_ptr(fs, ino->data), MF_PATH_MAX) != ino->size) {
+				PROBLEM("symlink %llu: target length", o);
+				ino->size = strnlen(mf_ptr(fs, ino->data), MF_PATH_MAX - 1);
+				((char *)mf_ptr(fs, ino->data))[ino->size] = 0;
+			}
+		} else if (S_ISDIR(ino->mode)) {
+			if (fix) { /* rebuilt below */
+				uint64_t htab = ino->htab;
+				uint32_t hbits = ino->hbits;
+				ino->htab = 0;
+				ino->hbits = 0;
+				ino->rd_ok = 0;
+				MF_ORDER();
+				if (htab && mf_page_ok(fs, htab) && hbits >= MF_HASH_MIN_BITS &&
+				    hbits <= MF_HASH_MAX_BITS)
+					mf_htab_free(fs, htab, hbits);
+			}
+			uint64_t prev = 0, cookie = 0, count = 0;
+			for (uint64_t *link = &ino->first; *link;) {
+				uint64_t e = *link;
+				if (!mf_dent_ok(fs, e) || count >= maxents) {
+					PROBLEM("directory %llu: entry list broken", o);
+					*link = 0;
+					break;
+				}
+				struct mf_dirent *d = mf_dent(fs, e);
+				if (!mf_valid_inode(fs, d->ino) || d->namelen == 0 ||
+				    d->namelen > MF_NAME_MAX ||
+				    strnlen(d->name, d->namelen + 1) != d->namelen) {
+					PROBLEM("directory %llu: a bad entry", o);
+					*link = d->next; /* dropped, not freed: it may be garbage */
+					continue;
+				}
+				if (d->prev != prev) {
+					PROBLEM("directory %llu: prev link of '%s'", o, d->name);
+					d->prev = prev;
+				}
+				if (d->hash != mf_hash(d->name, d->namelen)) {
+					PROBLEM("directory %llu: hash of '%s'", o, d->name);
+					d->hash = mf_hash(d->name, d->namelen);
+				}
+				if (d->cookie <= cookie || d->cookie > ino->next_cookie) {
+					PROBLEM("directory %llu: cookie of '%s'", o, d->name);
+					if (d->cookie > ino->next_cookie)
+						ino->next_cookie = d->cookie;
+				}
+				if (!fix && mf_dir_find(fs, ino, d->name) != e)
+					PROBLEM("directory %llu: '%s' not found by name", o,
+						d->name);
+				cookie = d->cookie;
+				prev = e;
+				count++;
+				link = &d->next;
+			}
+			if (prev != ino->last) {
+				PROBLEM("directory %llu: last entry", o);
+				ino->last = prev;
+			}
+			if (count != ino->nentries) {
+				PROBLEM("directory %llu: %llu entries, %llu counted", o,
+					(unsigned long long)ino->nentries,
+					(unsigned long long)count);
+				ino->nentries = count;
+			}
+			if (ino->size != 2 * MF_BOGO_DIRENT + MF_BOGO_DIRENT * count) {
+				PROBLEM("directory %llu: size %llu", o,
+					(unsigned long long)ino->size);
+				ino->size = 2 * MF_BOGO_DIRENT + MF_BOGO_DIRENT * count;
+			}
+			if (fix && count >= MF_HASH_FROM) {
+				uint32_t bits = MF_HASH_MIN_BITS;
+				while (bits < MF_HASH_MAX_BITS && count > (2ull << bits))
+					bits++;
+				mf_htab_build(fs, ino, bits);
+			}
+		}
+	}
+
+	/* 2: what the root reaches; a directory has one name */
+	uint64_t qn = 0;
+	queue[qn++] = sb->root;
+	reached[SLOT(sb->root)] = 1;
+	for (uint64_t qi = 0; qi < qn; qi++) {
+		uint64_t dir = queue[qi];
+		struct mf_inode *dino = mf_ino(fs, dir);
+		for (uint64_t *link = &dino->first; *link;) {
+			struct mf_dirent *d = mf_dent(fs, *link);
+			uint64_t child = d->ino, cs = SLOT(child);
+			struct mf_inode *cino = mf_ino(fs, child);
+			if (S_ISDIR(cino->mode)) {
+				if (reached[cs]) {
+					PROBLEM("directory %llu: named twice",
+						(unsigned long long)child);
+					mf_dir_remove(fs, dino, *link);
+					continue;
+				}
+				reached[cs] = 1;
+				queue[qn++] = child;
+				subdirs[SLOT(dir)]++;
+				if (cino->parent != dir) {
+					PROBLEM("directory %llu: parent",
+						(unsigned long long)child);
+					cino->parent = dir;
+				}
+			}
+			names[cs]++;
+			link = &d->next;
+		}
+	}
+
+	/* 3: link counts; what has neither names nor references goes */
+	for (uint64_t off = sb->heap_start; off < sb->bump; off += MF_INODE_SIZE) {
+		if (!mf_valid_inode(fs, off))
+			continue;
+		struct mf_inode *ino = mf_ino(fs, off);
+		uint64_t slot = SLOT(off);
+		unsigned long long o = off;
+		if (S_ISDIR(ino->mode)) {
+			if (reached[slot]) {
+				if (ino->nlink != 2 + subdirs[slot]) {
+					PROBLEM("directory %llu: nlink %u, %u subdirectories", o,
+						ino->nlink, subdirs[slot]);
+					ino->nlink = 2 + subdirs[slot];
+				}
+			} else {
+				if (ino->nlink != 0) {
+					PROBLEM("directory %llu: not under the root", o);
+					ino->nlink = 0;
+				}
+				if (ino->nentries || ino->first) {
+					PROBLEM("removed directory %llu has entries", o);
+					mf_dir_clear(fs, ino);
+				}
+			}
+		} else if (ino->nlink != names[slot]) {
+			PROBLEM("inode %llu: nlink %u, %u names", o, ino->nlink, names[slot]);
+			ino->nlink = names[slot];
+		}
+		if (ino->nlink == 0 && ino->refs == 0) {
+			PROBLEM("inode %llu has neither names nor references", o);
+			mf_inode_free(fs, off);
+			continue;
+		}
+		inodes++;
+		if (S_ISREG(ino->mode))
+			blocks += ino->blocks;
+	}
+	if (inodes != sb->inodes_used) {
+		PROBLEM("%llu inodes, %llu counted", (unsigned long long)sb->inodes_used,
+			(unsigned long long)inodes);
+		sb->inodes_used = inodes;
+	}
+	if (blocks != sb->data_used) {
+		PROBLEM("%llu data blocks, %llu counted", (unsigned long long)sb->data_used,
+			(unsigned long long)blocks);
+		sb->data_used = blocks;
+	}
+#undef PROBLEM
+#undef SLOT
+out:
+	free(names);
+	free(subdirs);
+	free(queue);
+	free(reached);
+	return r;
+}
+
 int sy_memfs_check(struct sy_vfs *fs, char *err, size_t errlen)
 {
 	if (mf_lock(fs)) {
 		snprintf(err, errlen, "lock");
 		return -1;
 	}
-	struct mf_super *sb = mf_sb(fs);
-	uint64_t nslots = (sb->arena_size - sb->heap_start) / MF_INODE_SIZE;
-	uint32_t *names = calloc(nslots, sizeof(uint32_t));
-	uint32_t *subdirs = calloc(nslots, sizeof(uint32_t));
-	uint64_t inodes = 0, blocks = 0;
-	int r = 0;
-#define BAD(...)                                                                                   \
-	do {                                                                                       \
-		snprintf(err, errlen, __VA_ARGS__);                                                \
-		r = -1;                                                                            \
-		goto out;                                                                          \
-	} while (0)
-	if (!names || !subdirs)
-		BAD("out of memory");
-	if (!mf_valid_inode(fs, sb->root))
-		BAD("the root is no inode");
-	uint64_t pages = (sb->bump - sb->heap_start) / MF_PAGE, nfree = 0;
-	for (uint64_t p = sb->free_pages; p; p = *(uint64_t *)mf_ptr(fs, p)) {
-		if (!mf_page_ok(fs, p) || ++nfree > pages)
-			BAD("free page list broken at %llu", (unsigned long long)p);
-	}
-	for (uint64_t off = sb->heap_start; off < sb->bump; off += MF_INODE_SIZE) {
-		if (!mf_valid_inode(fs, off))
-			continue;
-		struct mf_inode *ino = mf_ino(fs, off);
-		unsigned long long o = off;
-		inodes++;
-		if (ino->nlink == 0 && ino->refs == 0)
-			BAD("inode %llu has neither names nor references", o);
-		if (S_ISREG(ino->mode)) {
-			int64_t count = 0;
-			for (int i = 0; i < MF_NDIRECT; i++) {
-				if (ino->direct[i] && !mf_page_ok(fs, ino->direct[i]))
-					BAD("inode %llu: bad direct block", o);
-				count += ino->direct[i] != 0;
-			}
-			if (ino->data) {
-				int64_t c = mf_tree_count(fs, ino->data, (int)ino->depth - 1);
-				if (c < 0)
-					BAD("inode %llu: bad block tree", o);
-				count += c;
-			}
-			if ((uint64_t)count != ino->blocks)
-				BAD("inode %llu: %lld blocks, %llu counted", o, (long long)count,
-				    (unsigned long long)ino->blocks);
-			if (ino->size > MF_MAX_FILE)
-				BAD("inode %llu: size %llu", o, (unsigned long long)ino->size);
-			blocks += (uint64_t)count;
-		} else if (S_ISDIR(ino->mode)) {
-			uint64_t n = 0, prev = 0, cookie = 0;
-			for (uint64_t e = ino->first; e; prev = e, e = mf_dent(fs, e)->next) {
-				struct mf_dirent *d = mf_dent(fs, e);
-				if (e < sb->heap_start || e >= sb->bump || ++n > ino->nentries)
-					BAD("directory %llu: entry list broken", o);
-				if (d->prev != prev)
-					BAD("directory %llu: prev link of '%s'", o, d->name);
-				if (d->cookie <= cookie || d->cookie > ino->next_cookie)
-					BAD("directory %llu: cookie of '%s'", o, d->name);
-				cookie = d->cookie;
-				if (!mf_valid_inode(fs, d->ino))
-					BAD("directory %llu: '%s' names no inode", o, d->name);
-				if (d->namelen != strlen(d->name) ||
-				    d->hash != mf_hash(d->name, d->namelen))
-					BAD("directory %llu: name or hash of '%s'", o, d->name);
-				if (mf_dir_find(fs, ino, d->name) != e)
-					BAD("directory %llu: '%s' not found by name", o, d->name);
-				uint64_t slot = (d->ino - sb->heap_start) / MF_INODE_SIZE;
-				names[slot]++;
-				if (S_ISDIR(mf_ino(fs, d->ino)->mode)) {
-					subdirs[(off - sb->heap_start) / MF_INODE_SIZE]++;
-					if (mf_ino(fs, d->ino)->parent != off)
-						BAD("directory %llu: parent of '%s'", o, d->name);
-				}
-			}
-			if (prev != ino->last || n != ino->nentries)
-				BAD("directory %llu: %llu entries, %llu counted", o,
-				    (unsigned long long)n, (unsigned long long)ino->nentries);
-			if (ino->size != 2 * MF_BOGO_DIRENT + MF_BOGO_DIRENT * n)
-				BAD("directory %llu: size %llu", o, (unsigned long long)ino->size);
-		} else if (S_ISLNK(ino->mode)) {
-			if (!ino->data || strlen(mf_ptr(fs, ino->data)) != ino->size)
-				BAD("symlink %llu: target", o);
-		}
-	}
-	for (uint64_t off = sb->heap_start; off < sb->bump; off += MF_INODE_SIZE) {
-		if (!mf_valid_inode(fs, off))
-			continue;
-		struct mf_inode *ino = mf_ino(fs, off);
-		uint64_t slot = (off - sb->heap_start) / MF_INODE_SIZE;
-		unsigned long long o = off;
-		if (S_ISDIR(ino->mode)) {
-			uint32_t want_names = off == sb->root || ino->nlink == 0 ? 0 : 1;
-			if (names[slot] != want_names)
-				BAD("directory %llu: %u names", o, names[slot]);
-			if (ino->nlink != 0 && ino->nlink != 2 + subdirs[slot])
-				BAD("directory %llu: nlink %u, %u subdirectories", o, ino->nlink,
-				    subdirs[slot]);
-			if (ino->nlink != 0 && !mf_is_ancestor(fs, sb->root, off))
-				BAD("directory %llu: not under the root", o);
-		} else if (names[slot] != ino->nlink) {
-			BAD("inode %llu: nlink %u, %u names", o, ino->nlink, names[slot]);
-		}
-	}
-	if (inodes != sb->inodes_used)
-		BAD("%llu inodes, %llu counted", (unsigned long long)inodes,
-		    (unsigned long long)sb->inodes_used);
-	if (blocks != sb->data_used)
-		BAD("%llu data blocks, %llu counted", (unsigned long long)blocks,
-		    (unsigned long long)sb->data_used);
-#undef BAD
-out:
+	int r = mf_fsck(fs, 0, err, errlen);
 	mf_unlock(fs);
-	free(names);
-	free(subdirs);
 	return r;
 }
 
