@@ -674,6 +674,31 @@ static void test_times(void **state)
 	assert_true(ts_after(attr_of(e, f).mtime, f7.ctime));
 	/* birth time never moves */
 	assert_true(ts_equal(attr_of(e, f).btime, f0.btime));
+	/* rename: both directories' mtime and ctime, the node's ctime; the
+	 * node it replaces: ctime */
+	struct sy_vfs_node *dd = mkdir_(e, e->root, "td2");
+	struct sy_vfs_node *victim = mkfile(e, dd, "victim");
+	tick();
+	struct sy_vfs_attr f9 = attr_of(e, f), da = attr_of(e, d), db = attr_of(e, dd),
+			   v0 = attr_of(e, victim);
+	assert_int_equal(B->rename(e->fs, d, "f", dd, "victim", 0), 0);
+	struct sy_vfs_attr f10 = attr_of(e, f), da1 = attr_of(e, d), db1 = attr_of(e, dd),
+			   v1 = attr_of(e, victim);
+	assert_true(ts_after(f10.ctime, f9.ctime) && ts_equal(f10.mtime, f9.mtime));
+	assert_true(ts_after(da1.mtime, da.mtime) && ts_after(da1.ctime, da.ctime));
+	assert_true(ts_after(db1.mtime, db.mtime) && ts_after(db1.ctime, db.ctime));
+	assert_true(ts_after(v1.ctime, v0.ctime) && ts_equal(v1.mtime, v0.mtime));
+	assert_int_equal(v1.nlink, 0);
+	B->release(e->fs, victim);
+	assert_int_equal(B->rename(e->fs, dd, "victim", d, "f", 0), 0);
+	/* rmdir and mkdir: the parent's mtime and ctime */
+	tick();
+	struct sy_vfs_attr r0 = attr_of(e, e->root);
+	assert_int_equal(B->rmdir(e->fs, e->root, "td2"), 0);
+	struct sy_vfs_attr r1 = attr_of(e, e->root);
+	assert_true(ts_after(r1.mtime, r0.mtime) && ts_after(r1.ctime, r0.ctime));
+	assert_true(ts_after(attr_of(e, dd).ctime, db1.ctime));
+	B->release(e->fs, dd);
 	/* readdir: the directory's atime */
 	tick();
 	struct sy_vfs_dirent ent;
@@ -835,6 +860,39 @@ static void test_options(void **state)
 	B->unmount(fs);
 	assert_string_equal(B->name, "memfs");
 	assert_int_equal(B->version, SY_VFS_API_VERSION);
+}
+
+/* Inodes come from the metadata part: when it is used up, ENOSPC. */
+static void test_inode_exhaustion(void **state)
+{
+	(void)state;
+	struct sy_vfs *fs = mount_size("64k");
+	struct sy_vfs_node *root = B->root(fs);
+	struct sy_vfs_statfs st;
+	assert_int_equal(B->statfs(fs, &st), 0);
+	assert_int_equal(st.blocks, 16);
+	uint64_t files = st.ffree;
+	char name[32];
+	uint64_t made = 0;
+	int r;
+	for (;;) {
+		snprintf(name, sizeof(name), "%llu", (unsigned long long)made);
+		r = B->create(fs, root, name, S_IFREG | 0600, 0, &cred, NULL);
+		if (r)
+			break;
+		made++;
+	}
+	assert_int_equal(r, -ENOSPC);
+	assert_int_equal(made, files);
+	assert_int_equal(B->statfs(fs, &st), 0);
+	assert_int_equal(st.ffree, 0);
+	assert_int_equal(B->mkdir(fs, root, "more", 0700, &cred, NULL), -ENOSPC);
+	assert_int_equal(B->symlink(fs, root, "more", "t", &cred, NULL), -ENOSPC);
+	assert_int_equal(B->unlink(fs, root, "0"), 0);
+	assert_int_equal(B->mkdir(fs, root, "more", 0700, &cred, NULL), 0);
+	check(fs);
+	B->release(fs, root);
+	B->unmount(fs);
 }
 
 static void test_many_files(void **state)
@@ -1119,6 +1177,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
 	    cmocka_unit_test(test_options),
 	    cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
+	    cmocka_unit_test(test_inode_exhaustion),
 	    cmocka_unit_test(test_named),
 	    cmocka_unit_test_setup_teardown(test_stress, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kill_repair, setup, teardown),

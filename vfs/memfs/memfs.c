@@ -1762,7 +1762,7 @@ static void mf_dir_clear(struct sy_vfs *fs, struct mf_inode *dir)
 static int mf_fsck(struct sy_vfs *fs, int fix, char *err, size_t errlen)
 {
 	struct mf_super *sb = mf_sb(fs);
-	uint64_t nslots = (sb->arena_size - sb->heap_start) / MF_INODE_SIZE;
+	uint64_t nslots = (sb->bump - sb->heap_start) / MF_INODE_SIZE + 1; /* inodes lie below */
 	uint64_t maxents = (sb->bump - sb->heap_start) / 64 + 1;
 	uint32_t *names = calloc(nslots, sizeof(uint32_t));
 	uint32_t *subdirs = calloc(nslots, sizeof(uint32_t));
