@@ -440,6 +440,11 @@ static void test_rename(void **state)
 	assert_int_equal(id_of(e, e->root, "a"), ia);
 	assert_int_equal(id_of(e, e->root, "a2"), ia);
 	assert_int_equal(attr_of(e, a).nlink, 2);
+	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "a2", RENAME_EXCHANGE), 0);
+	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "a2", RENAME_NOREPLACE), -EEXIST);
+	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "a", RENAME_NOREPLACE), -EEXIST);
+	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "a", 0), 0);
+	assert_int_equal(id_of(e, e->root, "a"), ia);
 	assert_int_equal(B->rename(e->fs, e->root, "a", e->root, "a2", 4 /* WHITEOUT */), -EINVAL);
 	/* a directory under itself (the VFS layer refuses it first; memfs
 	 * guards its tree too), also by exchange */

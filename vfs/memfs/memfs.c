@@ -27,15 +27,28 @@
  * Regular files keep their data in 4 KiB blocks: the first 8 addressed from
  * the inode, the others under a radix tree of 4 KiB index pages (512 slots
  * each) that grows in depth as the file does; holes have no blocks and read
- * as zeros. Only data blocks count against the
- * `size` option; index pages, inodes and entries come from the metadata part
- * of the arena (as large as the data part, at least 32 MiB).
+ * as zeros. Files end at 2^40 bytes (EFBIG). Only data blocks count against
+ * the `size` option (64k to 4T, default 64M; ENOSPC past it, a short count
+ * when part of a write fits); index pages, inodes and entries come from the
+ * metadata part of the arena (as large as the data part, at least 32 MiB;
+ * inodes up to half of it).
  *
  * Directories keep their entries in a doubly linked list in insertion
  * order; each entry has a cookie from a per-directory counter that only
  * grows, so a readdir cookie stays meaningful when entries are removed.
  * From 16 entries on, a hash index (buckets in pages, two entries a bucket,
- * up to 2^18 buckets) makes lookups constant time.
+ * up to 2^18 buckets) makes lookups constant time, and a listing resumes
+ * where the last readdir stopped without a scan. A directory knows its
+ * parent, so rename refuses to make a cycle (EINVAL) even if asked.
+ *
+ * Instances: `size =`, and `name =` for a POSIX shared memory object that
+ * unrelated processes open by name and that outlives them (formatted by the
+ * first under its flock). save() gives "fd=N", restore() maps it again.
+ *
+ * A process killed while holding the lock leaves EOWNERDEAD to the next,
+ * which repairs the arena (mf_fsck) before marking the lock consistent:
+ * stores are ordered so that a death between two of them leaks an object at
+ * worst, and the repair derives counts, links and sizes again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1400,6 +1413,8 @@ static int mf_rename(struct sy_vfs *fs, struct sy_vfs_node *olddirnode, const ch
 			goto out;
 		uint64_t ni = mf_dent(fs, ne)->ino;
 		struct mf_inode *n = mf_ino(fs, ni);
+		if (ni == oi) /* two names of one file */
+			goto out;
 		if (S_ISDIR(n->mode) && od != nd && mf_is_ancestor(fs, ni, odo)) {
 			e = -EINVAL;
 			goto out;
