@@ -8,8 +8,8 @@
  * a version, each contract written beside it. memfs and hostfs are ordinary
  * clients of this header, like a backend of your own (examples/).
  *
- * Status: the API of the VFS issue; backends and the VFS layer are being
- * built against it.
+ * Status: version 2, with what building memfs showed was missing; the VFS
+ * layer and hostfs are being built against it.
  *
  * Conventions:
  *  - Functions return 0 (or a count) on success and a negative errno on
@@ -37,19 +37,26 @@
 extern "C" {
 #endif
 
-#define SY_VFS_API_VERSION 1
+/* 2: parent(), set_refs(), credentials on write() and setattr(), ids with
+ * generations (ESTALE), frsize/fsid/flags in statfs, out may be NULL. */
+#define SY_VFS_API_VERSION 2
 
 struct sy_vfs;	    /* one mounted instance; the backend defines it */
 struct sy_vfs_node; /* one file, directory, symlink...; the backend defines it */
 
-/* Who asks: for the owner of new nodes and setgid directories. */
+/* Who asks: for the owner of new nodes and setgid directories, and for the
+ * set-user-ID and set-group-ID bits write() and setattr() clear. uid 0
+ * stands for a caller with the capabilities (CAP_FSETID, CAP_CHOWN); there
+ * are no supplementary groups, so "in the file's group" is gid == the
+ * file's gid. A NULL cred is uid 0, gid 0. */
 struct sy_vfs_cred {
 	uint32_t uid, gid;
 };
 
 /* What stat reports. */
 struct sy_vfs_attr {
-	uint64_t ino;  /* unique in the instance while the node exists */
+	uint64_t ino;  /* unique in the instance while the node exists;
+			* st_dev is the VFS layer's (one per mount) */
 	uint32_t mode; /* S_IFMT type and permission bits, as st_mode */
 	uint32_t nlink;
 	uint32_t uid, gid;
@@ -81,9 +88,15 @@ struct sy_vfs_dirent {
 	char name[256];
 };
 
+/* What statfs and statvfs report. blocks, bfree and bavail count frsize
+ * units. */
 struct sy_vfs_statfs {
 	uint64_t magic; /* f_type, e.g. TMPFS_MAGIC */
 	uint64_t bsize, blocks, bfree, bavail, files, ffree;
+	uint64_t frsize; /* f_frsize, the fragment size */
+	uint64_t fsid;	 /* the same for every process that uses the instance */
+	uint64_t flags;	 /* ST_* bits of the backend itself (ST_RDONLY,
+			  * ST_RELATIME...); the VFS layer adds the mount's */
 	uint32_t namelen;
 };
 
@@ -133,20 +146,42 @@ struct sy_vfs_backend {
 	void (*release)(struct sy_vfs *fs, struct sy_vfs_node *node);
 
 	/* A node as a number another process of the same instance (after fork
-	 * or execve) turns back into the node: what an open fd refers to. */
+	 * or execve) turns back into the node: what an open fd refers to.
+	 * Ids carry a generation: node_from_id() of an id whose node is gone
+	 * gives -ESTALE, even when the node's storage now holds another node
+	 * (and for any number that was never an id). */
 	uint64_t (*node_id)(struct sy_vfs *fs, struct sy_vfs_node *node);
 	int (*node_from_id)(struct sy_vfs *fs, uint64_t id, struct sy_vfs_node **out);
 
+	/* Sets the node's reference count to what the VFS layer counted in
+	 * the open fds that still exist (after a process holding references
+	 * died); the node is freed if it has no names and refs is 0. refs is
+	 * the whole count after the call: a reference the caller holds to make
+	 * the call and will release() is counted in it; with 0 the caller's
+	 * handle must not be used again. */
+	int (*set_refs)(struct sy_vfs *fs, struct sy_vfs_node *node, uint32_t refs);
+
 	int (*getattr)(struct sy_vfs *fs, struct sy_vfs_node *node, struct sy_vfs_attr *out);
+	/* The fields of mask, as the kernel's notify_change() after the VFS
+	 * layer's permission checks. For a non-directory, a change of owner or
+	 * group (SET_UID or SET_GID, even to the same ids) clears S_ISUID, and
+	 * S_ISGID when S_IXGRP is set or cred is not uid 0 and not in the
+	 * file's group; SET_SIZE by a cred other than uid 0 clears them as
+	 * write() does. With SET_MODE the mode given is taken as it is. */
 	int (*setattr)(struct sy_vfs *fs, struct sy_vfs_node *node, const struct sy_vfs_attr *attr,
-		       unsigned mask);
+		       unsigned mask, const struct sy_vfs_cred *cred);
 
 	/* --- names in a directory --- */
 
 	/* -ENOENT if there is no such name; -ENOTDIR if dir is not one. */
 	int (*lookup)(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name,
 		      struct sy_vfs_node **out);
-	/* A regular file, FIFO, socket or device node, by mode (S_IFMT);
+	/* The directory holding dir (`..`); the root's parent is the root
+	 * itself. -ENOTDIR if dir is not a directory, -ENOENT if it has been
+	 * removed. */
+	int (*parent)(struct sy_vfs *fs, struct sy_vfs_node *dir, struct sy_vfs_node **out);
+	/* create, mkdir and symlink: out may be NULL (no reference is taken).
+	 * A regular file, FIFO, socket or device node, by mode (S_IFMT);
 	 * -EEXIST if the name exists. */
 	int (*create)(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name, uint32_t mode,
 		      uint64_t rdev, const struct sy_vfs_cred *cred, struct sy_vfs_node **out);
@@ -180,9 +215,12 @@ struct sy_vfs_backend {
 	long (*read)(struct sy_vfs *fs, struct sy_vfs_node *node, void *buf, size_t len,
 		     uint64_t offset);
 	/* Bytes written, growing the file as needed; -ENOSPC when the
-	 * instance is full (a short count if some bytes fitted), -EFBIG. */
+	 * instance is full (a short count if some bytes fitted), -EFBIG. A
+	 * write of at least one byte by a cred other than uid 0 clears S_ISUID,
+	 * and S_ISGID when S_IXGRP is set or cred is not in the file's group
+	 * (Linux 6.x, checked on tmpfs; uid 0 keeps both). */
 	long (*write)(struct sy_vfs *fs, struct sy_vfs_node *node, const void *buf, size_t len,
-		      uint64_t offset);
+		      uint64_t offset, const struct sy_vfs_cred *cred);
 	/* fallocate(2) modes the backend supports; -EOPNOTSUPP otherwise. */
 	int (*fallocate)(struct sy_vfs *fs, struct sy_vfs_node *node, int mode, uint64_t offset,
 			 uint64_t len);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <time.h>
@@ -159,7 +160,7 @@ static void test_write_read_holes(void **state)
 	struct env *e = *state;
 	struct sy_vfs_node *f = mkfile(e, e->root, "f");
 	char buf[20000], want[20000];
-	assert_int_equal(B->write(e->fs, f, "hello", 5, 0), 5);
+	assert_int_equal(B->write(e->fs, f, "hello", 5, 0, &cred), 5);
 	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), 5);
 	assert_memory_equal(buf, "hello", 5);
 	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 5), 0);
@@ -169,7 +170,7 @@ static void test_write_read_holes(void **state)
 
 	/* a write past the end leaves a hole that reads as zeros; it
 	 * straddles a block boundary */
-	assert_int_equal(B->write(e->fs, f, "world", 5, 12286), 5);
+	assert_int_equal(B->write(e->fs, f, "world", 5, 12286, &cred), 5);
 	assert_int_equal(attr_of(e, f).size, 12291);
 	/* blocks 0, 2 and 3 only */
 	assert_int_equal(attr_of(e, f).blocks, 3 * 8);
@@ -181,7 +182,7 @@ static void test_write_read_holes(void **state)
 
 	/* sparse growth far out: the block map grows in depth */
 	uint64_t far = 5ull << 30;
-	assert_int_equal(B->write(e->fs, f, "far", 3, far), 3);
+	assert_int_equal(B->write(e->fs, f, "far", 3, far, &cred), 3);
 	assert_int_equal(attr_of(e, f).size, far + 3);
 	assert_int_equal(attr_of(e, f).blocks, 4 * 8);
 	assert_int_equal(B->read(e->fs, f, buf, 10, far - 4), 7);
@@ -194,16 +195,16 @@ static void test_write_read_holes(void **state)
 	/* overwrite in the middle, multi-block */
 	for (size_t i = 0; i < sizeof(want); i++)
 		want[i] = (char)(i * 7 + 1);
-	assert_int_equal(B->write(e->fs, f, want, sizeof(want), 1000), (long)sizeof(want));
+	assert_int_equal(B->write(e->fs, f, want, sizeof(want), 1000, &cred), (long)sizeof(want));
 	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 1000), (long)sizeof(buf));
 	assert_memory_equal(buf, want, sizeof(want));
 
 	/* EFBIG past 2^40, a short write up to it */
-	assert_int_equal(B->write(e->fs, f, "x", 1, 1ull << 40), -EFBIG);
-	assert_int_equal(B->write(e->fs, f, "xyz", 3, (1ull << 40) - 1), 1);
+	assert_int_equal(B->write(e->fs, f, "x", 1, 1ull << 40, &cred), -EFBIG);
+	assert_int_equal(B->write(e->fs, f, "xyz", 3, (1ull << 40) - 1, &cred), 1);
 	/* a directory */
 	assert_int_equal(B->read(e->fs, e->root, buf, 1, 0), -EISDIR);
-	assert_int_equal(B->write(e->fs, e->root, buf, 1, 0), -EISDIR);
+	assert_int_equal(B->write(e->fs, e->root, buf, 1, 0, &cred), -EISDIR);
 	B->release(e->fs, f);
 }
 
@@ -213,26 +214,26 @@ static void test_truncate(void **state)
 	struct sy_vfs_node *f = mkfile(e, e->root, "t");
 	char buf[10000];
 	memset(buf, 'a', sizeof(buf));
-	assert_int_equal(B->write(e->fs, f, buf, sizeof(buf), 0), (long)sizeof(buf));
+	assert_int_equal(B->write(e->fs, f, buf, sizeof(buf), 0, &cred), (long)sizeof(buf));
 	struct sy_vfs_attr a = {.size = 5000};
-	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE), 0);
+	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE, &cred), 0);
 	assert_int_equal(attr_of(e, f).size, 5000);
 	assert_int_equal(attr_of(e, f).blocks, 2 * 8);
 	/* up again: what was cut reads as zeros */
 	a.size = 9000;
-	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE), 0);
+	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE, &cred), 0);
 	assert_int_equal(attr_of(e, f).blocks, 2 * 8);
 	memset(buf, 'z', sizeof(buf));
 	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), 9000);
 	for (int i = 0; i < 9000; i++)
 		assert_int_equal(buf[i], i < 5000 ? 'a' : 0);
 	a.size = 0;
-	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE), 0);
+	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE, &cred), 0);
 	assert_int_equal(attr_of(e, f).blocks, 0);
 	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), 0);
 	a.size = (1ull << 40) + 1;
-	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE), -EFBIG);
-	assert_int_equal(B->setattr(e->fs, e->root, &a, SY_VFS_SET_SIZE), -EISDIR);
+	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE, &cred), -EFBIG);
+	assert_int_equal(B->setattr(e->fs, e->root, &a, SY_VFS_SET_SIZE, &cred), -EISDIR);
 
 	/* fallocate: mode 0 extends, KEEP_SIZE does not, others refused */
 	assert_int_equal(B->fallocate(e->fs, f, 0, 0, 8192), 0);
@@ -280,7 +281,7 @@ static void test_mkdir_rmdir(void **state)
 	/* setgid directories hand on their group and the bit */
 	struct sy_vfs_node *s = mkdir_(e, e->root, "sgid");
 	struct sy_vfs_attr m = {.mode = 02775, .gid = 555};
-	assert_int_equal(B->setattr(e->fs, s, &m, SY_VFS_SET_MODE | SY_VFS_SET_GID), 0);
+	assert_int_equal(B->setattr(e->fs, s, &m, SY_VFS_SET_MODE | SY_VFS_SET_GID, &cred), 0);
 	struct sy_vfs_node *sub = mkdir_(e, s, "sub");
 	struct sy_vfs_node *sf = mkfile(e, s, "file");
 	assert_int_equal(attr_of(e, sub).gid, 555);
@@ -301,7 +302,7 @@ static void test_unlink_open_file(void **state)
 	uint64_t id = B->node_id(e->fs, f);
 	char buf[8192];
 	memset(buf, 'q', sizeof(buf));
-	assert_int_equal(B->write(e->fs, f, buf, sizeof(buf), 0), (long)sizeof(buf));
+	assert_int_equal(B->write(e->fs, f, buf, sizeof(buf), 0, &cred), (long)sizeof(buf));
 	assert_int_equal(B->unlink(e->fs, e->root, "u"), 0);
 	assert_int_equal(B->unlink(e->fs, e->root, "u"), -ENOENT);
 	struct sy_vfs_node *g;
@@ -311,7 +312,7 @@ static void test_unlink_open_file(void **state)
 	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), (long)sizeof(buf));
 	assert_int_equal(buf[0], 'q');
 	assert_int_equal(buf[8191], 'q');
-	assert_int_equal(B->write(e->fs, f, "still", 5, 0), 5);
+	assert_int_equal(B->write(e->fs, f, "still", 5, 0, &cred), 5);
 	/* an unlinked file gets no new name */
 	assert_int_equal(B->link(e->fs, f, e->root, "again"), -ENOENT);
 	assert_int_equal(B->statfs(e->fs, &st1), 0);
@@ -588,19 +589,19 @@ static void test_enospc(void **state)
 	char *buf = malloc(len);
 	memset(buf, 'b', len);
 	/* a write that does not fit entirely: the short count */
-	assert_int_equal(B->write(e->fs, f, buf, len, 100), 1024 * 1024 - 100);
+	assert_int_equal(B->write(e->fs, f, buf, len, 100, &cred), 1024 * 1024 - 100);
 	assert_int_equal(attr_of(e, f).size, 1024 * 1024);
 	assert_int_equal(B->statfs(e->fs, &st), 0);
 	assert_int_equal(st.bfree, 0);
 	/* nothing fits any more; writes into existing blocks still do */
-	assert_int_equal(B->write(e->fs, f, buf, 10, 1024 * 1024), -ENOSPC);
+	assert_int_equal(B->write(e->fs, f, buf, 10, 1024 * 1024, &cred), -ENOSPC);
 	struct sy_vfs_node *g = mkfile(e, e->root, "other");
-	assert_int_equal(B->write(e->fs, g, "x", 1, 0), -ENOSPC);
-	assert_int_equal(B->write(e->fs, f, "head", 4, 0), 4);
+	assert_int_equal(B->write(e->fs, g, "x", 1, 0, &cred), -ENOSPC);
+	assert_int_equal(B->write(e->fs, f, "head", 4, 0, &cred), 4);
 	/* freeing makes room */
 	struct sy_vfs_attr a = {.size = 4096};
-	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE), 0);
-	assert_int_equal(B->write(e->fs, g, "x", 1, 0), 1);
+	assert_int_equal(B->setattr(e->fs, f, &a, SY_VFS_SET_SIZE, &cred), 0);
+	assert_int_equal(B->write(e->fs, g, "x", 1, 0, &cred), 1);
 	assert_int_equal(B->statfs(e->fs, &st), 0);
 	assert_int_equal(st.bfree, 254);
 	free(buf);
@@ -622,7 +623,7 @@ static void test_times(void **state)
 	assert_true(ts_equal(f0.mtime, d1.mtime));
 	tick();
 	/* write: mtime and ctime */
-	assert_int_equal(B->write(e->fs, f, "abc", 3, 0), 3);
+	assert_int_equal(B->write(e->fs, f, "abc", 3, 0, &cred), 3);
 	struct sy_vfs_attr f1 = attr_of(e, f);
 	assert_true(ts_after(f1.mtime, f0.mtime) && ts_after(f1.ctime, f0.ctime));
 	assert_true(ts_equal(f1.atime, f0.atime));
@@ -637,14 +638,14 @@ static void test_times(void **state)
 	tick();
 	/* chmod: ctime only */
 	struct sy_vfs_attr m = {.mode = 0600};
-	assert_int_equal(B->setattr(e->fs, f, &m, SY_VFS_SET_MODE), 0);
+	assert_int_equal(B->setattr(e->fs, f, &m, SY_VFS_SET_MODE, &cred), 0);
 	struct sy_vfs_attr f3 = attr_of(e, f);
 	assert_int_equal(f3.mode, S_IFREG | 0600);
 	assert_true(ts_after(f3.ctime, f2.ctime) && ts_equal(f3.mtime, f2.mtime));
 	tick();
 	/* chown: ctime */
 	struct sy_vfs_attr o = {.uid = 7, .gid = 8};
-	assert_int_equal(B->setattr(e->fs, f, &o, SY_VFS_SET_UID | SY_VFS_SET_GID), 0);
+	assert_int_equal(B->setattr(e->fs, f, &o, SY_VFS_SET_UID | SY_VFS_SET_GID, &cred), 0);
 	struct sy_vfs_attr f4 = attr_of(e, f);
 	assert_int_equal(f4.uid, 7);
 	assert_int_equal(f4.gid, 8);
@@ -652,7 +653,7 @@ static void test_times(void **state)
 	tick();
 	/* truncate: mtime and ctime */
 	struct sy_vfs_attr t = {.size = 1};
-	assert_int_equal(B->setattr(e->fs, f, &t, SY_VFS_SET_SIZE), 0);
+	assert_int_equal(B->setattr(e->fs, f, &t, SY_VFS_SET_SIZE, &cred), 0);
 	struct sy_vfs_attr f5 = attr_of(e, f);
 	assert_true(ts_after(f5.mtime, f4.mtime) && ts_after(f5.ctime, f4.ctime));
 	tick();
@@ -671,11 +672,11 @@ static void test_times(void **state)
 	tick();
 	/* explicit times (utimensat): as given, and ctime now */
 	struct sy_vfs_attr u = {.atime = {1000, 5}, .mtime = {2000, 6}};
-	assert_int_equal(B->setattr(e->fs, f, &u, SY_VFS_SET_ATIME | SY_VFS_SET_MTIME), 0);
+	assert_int_equal(B->setattr(e->fs, f, &u, SY_VFS_SET_ATIME | SY_VFS_SET_MTIME, &cred), 0);
 	struct sy_vfs_attr f8 = attr_of(e, f);
 	assert_true(ts_equal(f8.atime, u.atime) && ts_equal(f8.mtime, u.mtime));
 	assert_true(ts_after(f8.ctime, f7.ctime));
-	assert_int_equal(B->setattr(e->fs, f, &u, SY_VFS_SET_MTIME_NOW), 0);
+	assert_int_equal(B->setattr(e->fs, f, &u, SY_VFS_SET_MTIME_NOW, &cred), 0);
 	assert_true(ts_after(attr_of(e, f).mtime, f7.ctime));
 	/* birth time never moves */
 	assert_true(ts_equal(attr_of(e, f).btime, f0.btime));
@@ -721,7 +722,7 @@ static void test_node_id(void **state)
 	struct sy_vfs_node *g = NULL;
 	assert_int_equal(B->node_from_id(e->fs, id, &g), 0);
 	assert_int_equal(B->node_id(e->fs, g), id);
-	assert_int_equal(B->write(e->fs, g, "x", 1, 0), 1);
+	assert_int_equal(B->write(e->fs, g, "x", 1, 0, &cred), 1);
 	assert_int_equal(attr_of(e, f).size, 1);
 	B->release(e->fs, g);
 	uint64_t rid = B->node_id(e->fs, e->root);
@@ -747,7 +748,7 @@ static void test_fork_shared(void **state)
 	if (pid == 0) {
 		struct sy_vfs_node *f = NULL;
 		int ok = B->create(e->fs, d, "from-child", S_IFREG | 0644, 0, &cred, &f) == 0 &&
-			 B->write(e->fs, f, "child was here", 14, 0) == 14;
+			 B->write(e->fs, f, "child was here", 14, 0, &cred) == 14;
 		B->release(e->fs, f);
 		_exit(ok ? 0 : 1);
 	}
@@ -777,7 +778,7 @@ static void test_robust_lock(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* the next user recovers the lock */
 	struct sy_vfs_node *f = mkfile(e, e->root, "after");
-	assert_int_equal(B->write(e->fs, f, "ok", 2, 0), 2);
+	assert_int_equal(B->write(e->fs, f, "ok", 2, 0, &cred), 2);
 	B->release(e->fs, f);
 }
 
@@ -785,7 +786,7 @@ static void test_save_restore(void **state)
 {
 	struct env *e = *state;
 	struct sy_vfs_node *f = mkfile(e, e->root, "kept");
-	assert_int_equal(B->write(e->fs, f, "data", 4, 0), 4);
+	assert_int_equal(B->write(e->fs, f, "data", 4, 0, &cred), 4);
 	uint64_t id = B->node_id(e->fs, f);
 	char saved[64];
 	assert_int_equal(B->save(e->fs, saved, sizeof(saved)), 0);
@@ -805,7 +806,7 @@ static void test_save_restore(void **state)
 	assert_int_equal(B->read(fs2, g, buf, sizeof(buf), 0), 4);
 	assert_memory_equal(buf, "data", 4);
 	/* and back: a change through the second view shows in the first */
-	assert_int_equal(B->write(fs2, g, "DATA", 4, 0), 4);
+	assert_int_equal(B->write(fs2, g, "DATA", 4, 0, &cred), 4);
 	assert_int_equal(B->read(e->fs, f, buf, sizeof(buf), 0), 4);
 	assert_memory_equal(buf, "DATA", 4);
 	struct sy_vfs_node *h;
@@ -911,7 +912,7 @@ static void test_many_files(void **state)
 			struct sy_vfs_node *f = mkfile(e, d, name);
 			/* data in some (the instance holds 256 blocks) */
 			if (i % 10 == 0)
-				assert_int_equal(B->write(e->fs, f, name, strlen(name), 0),
+				assert_int_equal(B->write(e->fs, f, name, strlen(name), 0, &cred),
 						 (long)strlen(name));
 			B->release(e->fs, f);
 		}
@@ -945,7 +946,7 @@ static void test_named(void **state)
 	struct sy_vfs_node *ra = B->root(a);
 	struct sy_vfs_node *f = NULL;
 	assert_int_equal(B->create(a, ra, "named-file", S_IFREG | 0644, 0, &cred, &f), 0);
-	assert_int_equal(B->write(a, f, "one", 3, 0), 3);
+	assert_int_equal(B->write(a, f, "one", 3, 0, &cred), 3);
 	B->release(a, f);
 	/* a second mount of the name: the same file system */
 	assert_int_equal(B->mount(opts, 1, &b, err, sizeof(err)), 0);
@@ -967,7 +968,7 @@ static void test_named(void **state)
 			_exit(1);
 		struct sy_vfs_node *rc = B->root(c), *g = NULL;
 		int ok = B->create(c, rc, "from-other", S_IFREG | 0600, 0, &cred, &g) == 0 &&
-			 B->write(c, g, "two", 3, 0) == 3;
+			 B->write(c, g, "two", 3, 0, &cred) == 3;
 		B->release(c, g);
 		B->release(c, rc);
 		B->unmount(c);
@@ -1044,7 +1045,7 @@ static void *stress_thread(void *p)
 		case 7:
 			if (B->lookup(fs, dir, x, &n) == 0) {
 				B->write(fs, n, buf, (size_t)rand_r(&seed) % sizeof(buf),
-					 (uint64_t)(rand_r(&seed) % 64) * 4000);
+					 (uint64_t)(rand_r(&seed) % 64) * 4000, &cred);
 				B->release(fs, n);
 			}
 			break;
@@ -1052,7 +1053,7 @@ static void *stress_thread(void *p)
 			if (B->lookup(fs, dir, x, &n) == 0) {
 				struct sy_vfs_attr at = {.size =
 							     (uint64_t)(rand_r(&seed) % 100000)};
-				B->setattr(fs, n, &at, SY_VFS_SET_SIZE);
+				B->setattr(fs, n, &at, SY_VFS_SET_SIZE, &cred);
 				B->read(fs, n, buf, sizeof(buf), (uint64_t)(rand_r(&seed) % 50000));
 				B->release(fs, n);
 			}
@@ -1161,6 +1162,267 @@ static void test_kill_repair(void **state)
 	B->release(e->fs, g);
 }
 
+/* ------------------------------------------------------ version 2 of the API */
+
+static void test_parent(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *p = NULL;
+	/* the root's parent is the root */
+	assert_int_equal(B->parent(e->fs, e->root, &p), 0);
+	assert_ptr_equal(p, e->root);
+	B->release(e->fs, p);
+	struct sy_vfs_node *a = mkdir_(e, e->root, "a");
+	struct sy_vfs_node *b = mkdir_(e, a, "b");
+	struct sy_vfs_node *f = mkfile(e, a, "f");
+	assert_int_equal(B->parent(e->fs, b, &p), 0);
+	assert_ptr_equal(p, a);
+	B->release(e->fs, p);
+	assert_int_equal(B->parent(e->fs, a, &p), 0);
+	assert_ptr_equal(p, e->root);
+	B->release(e->fs, p);
+	assert_int_equal(B->parent(e->fs, f, &p), -ENOTDIR);
+	/* after a rename to another directory, and an exchange back */
+	struct sy_vfs_node *c = mkdir_(e, e->root, "c");
+	assert_int_equal(B->rename(e->fs, a, "b", c, "b2", 0), 0);
+	assert_int_equal(B->parent(e->fs, b, &p), 0);
+	assert_ptr_equal(p, c);
+	B->release(e->fs, p);
+	assert_int_equal(B->rename(e->fs, c, "b2", a, "f", RENAME_EXCHANGE), 0);
+	assert_int_equal(B->parent(e->fs, b, &p), 0);
+	assert_ptr_equal(p, a);
+	B->release(e->fs, p);
+	/* a rename within the directory keeps it */
+	assert_int_equal(B->rename(e->fs, a, "f", a, "b", 0), 0);
+	assert_int_equal(B->parent(e->fs, b, &p), 0);
+	assert_ptr_equal(p, a);
+	/* the reference keeps the parent: it is a directory still there */
+	assert_int_equal(attr_of(e, p).nlink, 3);
+	B->release(e->fs, p);
+	/* a removed directory has none */
+	assert_int_equal(B->rmdir(e->fs, a, "b"), 0);
+	assert_int_equal(B->parent(e->fs, b, &p), -ENOENT);
+	assert_int_equal(B->unlink(e->fs, c, "b2"), 0);
+	B->release(e->fs, b);
+	B->release(e->fs, f);
+	B->release(e->fs, c);
+	B->release(e->fs, a);
+}
+
+static void test_stale_generation(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_node *f = mkfile(e, e->root, "old");
+	uint64_t id = B->node_id(e->fs, f);
+	assert_int_equal(B->unlink(e->fs, e->root, "old"), 0);
+	B->release(e->fs, f);
+	struct sy_vfs_node *n = NULL;
+	assert_int_equal(B->node_from_id(e->fs, id, &n), -ESTALE);
+	/* the next inode takes the freed slot (memfs: the handle is the
+	 * slot's offset): the old id is still stale, the new one differs */
+	struct sy_vfs_node *g = mkfile(e, e->root, "new");
+	assert_ptr_equal(g, f);
+	uint64_t gid = B->node_id(e->fs, g);
+	assert_true(gid != id);
+	assert_int_equal(B->node_from_id(e->fs, id, &n), -ESTALE);
+	assert_int_equal(B->node_from_id(e->fs, gid, &n), 0);
+	assert_ptr_equal(n, g);
+	B->release(e->fs, n);
+	/* st_ino and d_ino are the id */
+	assert_int_equal(attr_of(e, g).ino, gid);
+	struct sy_vfs_dirent ent;
+	assert_int_equal(B->readdir(e->fs, e->root, 0, &ent, 1), 1);
+	assert_string_equal(ent.name, "new");
+	assert_int_equal(ent.ino, gid);
+	/* a directory's slot the same way, through rmdir */
+	struct sy_vfs_node *d = mkdir_(e, e->root, "d");
+	uint64_t did = B->node_id(e->fs, d);
+	assert_int_equal(B->rmdir(e->fs, e->root, "d"), 0);
+	B->release(e->fs, d);
+	struct sy_vfs_node *d2 = mkdir_(e, e->root, "d2");
+	assert_ptr_equal(d2, d);
+	assert_int_equal(B->node_from_id(e->fs, did, &n), -ESTALE);
+	/* many reuses of one slot: every id differs from all before */
+	uint64_t ids[50];
+	for (int i = 0; i < 50; i++) {
+		struct sy_vfs_node *t = mkfile(e, e->root, "t");
+		ids[i] = B->node_id(e->fs, t);
+		for (int j = 0; j < i; j++)
+			assert_true(ids[j] != ids[i]);
+		assert_int_equal(B->unlink(e->fs, e->root, "t"), 0);
+		B->release(e->fs, t);
+		for (int j = 0; j <= i; j++)
+			assert_int_equal(B->node_from_id(e->fs, ids[j], &n), -ESTALE);
+	}
+	B->release(e->fs, d2);
+	B->release(e->fs, g);
+}
+
+static uint32_t mode_of(struct env *e, struct sy_vfs_node *n)
+{
+	return attr_of(e, n).mode & 07777;
+}
+
+static void set_mode(struct env *e, struct sy_vfs_node *n, uint32_t mode)
+{
+	struct sy_vfs_attr m = {.mode = mode};
+	assert_int_equal(B->setattr(e->fs, n, &m, SY_VFS_SET_MODE, &cred), 0);
+}
+
+/* As Linux 6.x on tmpfs (checked in /dev/shm as root and as nobody). */
+static void test_suid_sgid_clearing(void **state)
+{
+	struct env *e = *state;
+	static const struct sy_vfs_cred root = {0, 0}, stranger = {2000, 200};
+	struct sy_vfs_node *f = mkfile(e, e->root, "s"); /* uid 1000, gid 100 */
+	struct sy_vfs_attr t = {.size = 0};
+
+	/* write by uid 0 keeps both; an empty write changes nothing */
+	set_mode(e, f, 06755);
+	assert_int_equal(B->write(e->fs, f, "x", 1, 0, &root), 1);
+	assert_int_equal(mode_of(e, f), 06755);
+	assert_int_equal(B->write(e->fs, f, "x", 0, 0, &cred), 0);
+	assert_int_equal(mode_of(e, f), 06755);
+	/* by another: S_ISUID, and S_ISGID with S_IXGRP */
+	struct sy_vfs_attr a0 = attr_of(e, f);
+	tick();
+	assert_int_equal(B->write(e->fs, f, "x", 1, 0, &cred), 1);
+	struct sy_vfs_attr a1 = attr_of(e, f);
+	assert_int_equal(a1.mode & 07777, 0755);
+	assert_true(ts_after(a1.ctime, a0.ctime));
+	/* S_ISGID without S_IXGRP stays for a writer in the group only */
+	set_mode(e, f, 06745);
+	assert_int_equal(B->write(e->fs, f, "x", 1, 0, &cred), 1);
+	assert_int_equal(mode_of(e, f), 02745);
+	assert_int_equal(B->write(e->fs, f, "x", 1, 0, &stranger), 1);
+	assert_int_equal(mode_of(e, f), 0745);
+	/* a write that cannot start (EFBIG) keeps them */
+	set_mode(e, f, 06755);
+	assert_int_equal(B->write(e->fs, f, "x", 1, 1ull << 40, &cred), -EFBIG);
+	assert_int_equal(mode_of(e, f), 06755);
+
+	/* truncate: as a write */
+	assert_int_equal(B->setattr(e->fs, f, &t, SY_VFS_SET_SIZE, &root), 0);
+	assert_int_equal(mode_of(e, f), 06755);
+	assert_int_equal(B->setattr(e->fs, f, &t, SY_VFS_SET_SIZE, &cred), 0);
+	assert_int_equal(mode_of(e, f), 0755);
+
+	/* chown and chgrp, even by uid 0 and to the same ids: S_ISUID goes,
+	 * S_ISGID with S_IXGRP */
+	struct sy_vfs_attr o = {.uid = 1000, .gid = 100};
+	set_mode(e, f, 06755);
+	assert_int_equal(B->setattr(e->fs, f, &o, SY_VFS_SET_UID | SY_VFS_SET_GID, &root), 0);
+	assert_int_equal(mode_of(e, f), 0755);
+	set_mode(e, f, 06745);
+	assert_int_equal(B->setattr(e->fs, f, &o, SY_VFS_SET_GID, &root), 0);
+	assert_int_equal(mode_of(e, f), 02745);
+	assert_int_equal(B->setattr(e->fs, f, &o, SY_VFS_SET_GID, &cred), 0);
+	assert_int_equal(mode_of(e, f), 02745);
+	/* the group checked is the file's before the change */
+	o.gid = 200;
+	assert_int_equal(B->setattr(e->fs, f, &o, SY_VFS_SET_GID, &cred), 0);
+	assert_int_equal(mode_of(e, f), 02745);
+	o.gid = 100;
+	assert_int_equal(B->setattr(e->fs, f, &o, SY_VFS_SET_GID, &cred), 0);
+	assert_int_equal(mode_of(e, f), 0745); /* the caller is not in group 200 */
+	/* chmod alone sets what it is given */
+	set_mode(e, f, 06755);
+	assert_int_equal(mode_of(e, f), 06755);
+	/* a directory keeps both through chown */
+	struct sy_vfs_node *d = mkdir_(e, e->root, "sd");
+	set_mode(e, d, 06755);
+	assert_int_equal(B->setattr(e->fs, d, &o, SY_VFS_SET_UID | SY_VFS_SET_GID, &root), 0);
+	assert_int_equal(mode_of(e, d), 06755);
+	B->release(e->fs, d);
+	B->release(e->fs, f);
+}
+
+static void test_statfs_fields(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_statfs st, st2, st3;
+	assert_int_equal(B->statfs(e->fs, &st), 0);
+	assert_int_equal(st.magic, 0x01021994);
+	assert_int_equal(st.bsize, 4096);
+	assert_int_equal(st.frsize, st.bsize);
+	assert_int_equal(st.blocks, 256); /* 1M in frsize units */
+	assert_int_equal(st.namelen, 255);
+	assert_int_equal(st.flags, ST_RELATIME);
+	assert_true(st.fsid != 0);
+	/* the same instance restored: the same fsid; another: another */
+	char saved[64], err[256];
+	struct sy_vfs *fs2 = NULL;
+	assert_int_equal(B->save(e->fs, saved, sizeof(saved)), 0);
+	assert_int_equal(B->restore(saved, &fs2, err, sizeof(err)), 0);
+	assert_int_equal(B->statfs(fs2, &st2), 0);
+	assert_int_equal(st2.fsid, st.fsid);
+	B->unmount(fs2);
+	struct sy_vfs *other = mount_size("1M");
+	assert_int_equal(B->statfs(other, &st3), 0);
+	assert_true(st3.fsid != st.fsid);
+	B->unmount(other);
+}
+
+static void test_set_refs(void **state)
+{
+	struct env *e = *state;
+	struct sy_vfs_statfs st0, st1;
+	assert_int_equal(B->statfs(e->fs, &st0), 0);
+	/* an unlinked file whose last references a dead process held */
+	struct sy_vfs_node *f = mkfile(e, e->root, "orphan");
+	assert_int_equal(B->write(e->fs, f, "data", 4, 0, &cred), 4);
+	uint64_t id = B->node_id(e->fs, f);
+	B->hold(e->fs, f); /* the dead process's */
+	assert_int_equal(B->unlink(e->fs, e->root, "orphan"), 0);
+	B->release(e->fs, f);
+	assert_int_equal(B->statfs(e->fs, &st1), 0);
+	assert_int_equal(st1.ffree, st0.ffree - 1);
+	assert_int_equal(st1.bfree, st0.bfree - 1);
+	/* the VFS layer finds no fd left: it takes a handle and sets 0 */
+	struct sy_vfs_node *h = NULL;
+	assert_int_equal(B->node_from_id(e->fs, id, &h), 0);
+	assert_int_equal(B->set_refs(e->fs, h, 0), 0);
+	assert_int_equal(B->statfs(e->fs, &st1), 0);
+	assert_int_equal(st1.ffree, st0.ffree);
+	assert_int_equal(st1.bfree, st0.bfree);
+	assert_int_equal(B->node_from_id(e->fs, id, &h), -ESTALE);
+	check(e->fs);
+
+	/* one fd left: the count is 1 plus the caller's handle, and the
+	 * file goes with the last release */
+	f = mkfile(e, e->root, "held");
+	id = B->node_id(e->fs, f);
+	B->hold(e->fs, f);
+	B->hold(e->fs, f);
+	assert_int_equal(B->unlink(e->fs, e->root, "held"), 0);
+	assert_int_equal(B->set_refs(e->fs, f, 2), 0);
+	B->release(e->fs, f);
+	assert_int_equal(B->node_from_id(e->fs, id, &h), 0);
+	B->release(e->fs, h);
+	B->release(e->fs, f);
+	assert_int_equal(B->node_from_id(e->fs, id, &h), -ESTALE);
+
+	/* a linked file stays at 0 references */
+	struct sy_vfs_node *g = mkfile(e, e->root, "linked");
+	assert_int_equal(B->write(e->fs, g, "kept", 4, 0, &cred), 4);
+	B->hold(e->fs, g);
+	assert_int_equal(B->set_refs(e->fs, g, 0), 0);
+	struct sy_vfs_node *l = NULL;
+	assert_int_equal(B->lookup(e->fs, e->root, "linked", &l), 0);
+	char buf[8];
+	assert_int_equal(B->read(e->fs, l, buf, sizeof(buf), 0), 4);
+	assert_memory_equal(buf, "kept", 4);
+	B->release(e->fs, l);
+	/* and a directory the same */
+	struct sy_vfs_node *d = mkdir_(e, e->root, "dir");
+	assert_int_equal(B->set_refs(e->fs, d, 0), 0);
+	assert_int_equal(B->lookup(e->fs, e->root, "dir", &l), 0);
+	assert_true(S_ISDIR(attr_of(e, l).mode));
+	B->release(e->fs, l);
+	assert_int_equal(B->statfs(e->fs, &st1), 0);
+	assert_int_equal(st1.ffree, st0.ffree - 2);
+}
+
 int main(void)
 {
 	B = sy_memfs_backend();
@@ -1186,6 +1448,11 @@ int main(void)
 	    cmocka_unit_test(test_named),
 	    cmocka_unit_test_setup_teardown(test_stress, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kill_repair, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_generation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_suid_sgid_clearing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_statfs_fields, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_refs, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("memfs", tests, NULL, NULL);
 }

@@ -31,17 +31,20 @@ static void test_register_and_find(void **state)
 static void test_refusals(void **state)
 {
 	(void)state;
-	static struct sy_vfs_backend again, old, unnamed, empty;
+	static struct sy_vfs_backend again, old, v1, unnamed, empty;
 	again = named("alpha", SY_VFS_API_VERSION);
 	old = named("old", SY_VFS_API_VERSION + 1);
+	v1 = named("v1", 1); /* version 2 changed write(), setattr(), ... */
 	unnamed = named(NULL, SY_VFS_API_VERSION);
 	empty = named("", SY_VFS_API_VERSION);
 	assert_int_equal(sy_vfs_register(NULL), -1);
 	assert_int_equal(sy_vfs_register(&again), -1); /* the name is taken */
 	assert_int_equal(sy_vfs_register(&old), -1);   /* unknown version */
+	assert_int_equal(sy_vfs_register(&v1), -1);
 	assert_int_equal(sy_vfs_register(&unnamed), -1);
 	assert_int_equal(sy_vfs_register(&empty), -1);
 	assert_null(sy_vfs_backend_find("old"));
+	assert_null(sy_vfs_backend_find("v1"));
 }
 
 static void test_limit(void **state)

@@ -19,10 +19,18 @@
  *
  * Node handles: a struct sy_vfs_node * is the inode's arena offset itself,
  * cast to a pointer (offsets are never 0: the superblock is at 0). Handles
- * need no per-process memory, so they stay valid across fork. node_id() is
- * the same offset. The references behind handles are counted in the inode
- * (`refs`, in the arena): an inode is freed when it has neither names
- * (nlink 0) nor references.
+ * need no per-process memory, so they stay valid across fork. The
+ * references behind handles are counted in the inode (`refs`, in the
+ * arena): an inode is freed when it has neither names (nlink 0) nor
+ * references; set_refs() sets the count the VFS layer recounted.
+ *
+ * Node ids (node_id(), and st_ino and d_ino) are the offset in bits 0..43
+ * (an arena is below 2^44 bytes) and the inode slot's generation in bits
+ * 44..63. A freed inode's slot goes on a free list of its own, never to
+ * other objects, and keeps its generation there, one higher than the inode
+ * that left it: node_from_id() wants a live inode at the offset (the
+ * bitmap) with the id's generation, so an id of a freed node gives ESTALE
+ * until the slot has been reused 2^20 times.
  *
  * Regular files keep their data in 4 KiB blocks: the first 8 addressed from
  * the inode, the others under a radix tree of 4 KiB index pages (512 slots
@@ -54,6 +62,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +70,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <dirent.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,7 +78,7 @@
 #include "memfs.h"
 
 #define MF_MAGIC 0x3153464d454d5953ull /* "SYMEMFS1" */
-#define MF_VERSION 1
+#define MF_VERSION 2		       /* 2: inode generations, the inode free list */
 #define MF_PAGE 4096ull
 #define MF_INODE_SIZE 256ull
 #define MF_MAX_FILE (1ull << 40) /* EFBIG past it */
@@ -86,6 +96,9 @@
 #define MF_HASH_MIN_BITS 9
 #define MF_HASH_MAX_BITS 18
 #define TMPFS_MAGIC_NUMBER 0x01021994
+#define MF_ID_OFF_BITS 44 /* node ids: offset | generation << 44 */
+#define MF_ID_OFF_MASK ((1ull << MF_ID_OFF_BITS) - 1)
+#define MF_GEN_MASK ((1u << (64 - MF_ID_OFF_BITS)) - 1)
 
 /* Crash order: a process may die (SIGKILL) between any two stores while it
  * holds the lock, and the next one repairs (mf_fsck). So an object is
@@ -110,12 +123,13 @@ struct mf_super {
 	uint64_t data_max, data_used; /* in blocks */
 	uint64_t inodes_max, inodes_used;
 	uint64_t root;
+	uint64_t free_inodes; /* freed inode slots, which keep their generation */
 };
 
 struct mf_inode {
 	uint32_t mode, nlink, uid, gid;
 	uint32_t refs; /* references held through node handles */
-	uint32_t pad;
+	uint32_t gen;  /* the slot's generation: kept on the free list */
 	uint64_t rdev, size;
 	uint64_t blocks; /* data blocks held */
 	struct mf_ts atime, mtime, ctime, btime;
@@ -153,10 +167,16 @@ struct mf_dirent {
 
 _Static_assert(sizeof(struct mf_inode) <= MF_INODE_SIZE, "inode too large");
 _Static_assert(sizeof(struct mf_super) <= MF_PAGE, "superblock too large");
+_Static_assert(offsetof(struct mf_inode, gen) >= sizeof(uint64_t), "gen under the free link");
+/* the largest arena: superblock, bitmap and heap (data and as much metadata) */
+_Static_assert(MF_PAGE + 2 * MF_MAX_SIZE / MF_INODE_SIZE / 8 + 2 * MF_MAX_SIZE <
+		   (1ull << MF_ID_OFF_BITS),
+	       "arena offsets do not fit in ids");
 
 struct sy_vfs {
 	char *base;
 	uint64_t size;
+	uint64_t fsid; /* from the arena file's device and inode numbers */
 	int fd;
 	struct sy_vfs *next; /* this process's instances */
 };
@@ -353,11 +373,19 @@ static uint64_t mf_inode_new(struct sy_vfs *fs, struct mf_inode *dir, uint32_t m
 	struct mf_super *sb = mf_sb(fs);
 	if (sb->inodes_used >= sb->inodes_max)
 		return 0;
-	uint64_t off = mf_alloc(fs, MF_INODE_SIZE);
-	if (!off)
+	/* a slot freed by an inode keeps its generation; others never were
+	 * an inode (inode slots go to no other use) and start at 0 */
+	uint64_t off = sb->free_inodes;
+	uint32_t gen = 0;
+	if (off) {
+		sb->free_inodes = *(uint64_t *)mf_ptr(fs, off);
+		gen = mf_ino(fs, off)->gen;
+	} else if (!(off = mf_alloc(fs, MF_INODE_SIZE))) {
 		return 0;
+	}
 	struct mf_inode *ino = mf_ino(fs, off);
 	memset(ino, 0, MF_INODE_SIZE);
+	ino->gen = gen;
 	ino->mode = mode;
 	ino->uid = cred ? cred->uid : 0;
 	ino->gid = cred ? cred->gid : 0;
@@ -403,8 +431,18 @@ static void mf_inode_free(struct sy_vfs *fs, uint64_t off)
 		if (ino->htab)
 			mf_htab_free(fs, ino->htab, ino->hbits);
 	}
+	uint32_t gen = ino->gen + 1; /* ids of this inode are stale from here */
 	memset(ino, 0, sizeof(*ino));
-	mf_free(fs, off, MF_INODE_SIZE);
+	ino->gen = gen;
+	*(uint64_t *)mf_ptr(fs, off) = mf_sb(fs)->free_inodes;
+	MF_ORDER();
+	mf_sb(fs)->free_inodes = off;
+}
+
+/* The id of a live inode: its offset and generation. */
+static uint64_t mf_id(struct sy_vfs *fs, uint64_t off)
+{
+	return off | (uint64_t)(mf_ino(fs, off)->gen & MF_GEN_MASK) << MF_ID_OFF_BITS;
 }
 
 static void mf_maybe_free(struct sy_vfs *fs, uint64_t off)
@@ -835,6 +873,8 @@ static int mf_map(int fd, int format, uint64_t data_bytes, struct sy_vfs **out, 
 	fs->base = base;
 	fs->size = total;
 	fs->fd = fd;
+	/* the arena's identity: every process mapping it sees the same file */
+	fs->fsid = (uint64_t)st.st_dev << 32 ^ (uint64_t)st.st_ino;
 	if (format) {
 		memset(sb, 0, sizeof(*sb));
 		sb->version = MF_VERSION;
@@ -1024,8 +1064,8 @@ static void mf_release(struct sy_vfs *fs, struct sy_vfs_node *node)
 
 static uint64_t mf_node_id(struct sy_vfs *fs, struct sy_vfs_node *node)
 {
-	(void)fs;
-	return mf_off(node);
+	/* no lock: a held inode keeps its generation */
+	return mf_id(fs, mf_off(node));
 }
 
 static int mf_node_from_id(struct sy_vfs *fs, uint64_t id, struct sy_vfs_node **out)
@@ -1033,14 +1073,68 @@ static int mf_node_from_id(struct sy_vfs *fs, uint64_t id, struct sy_vfs_node **
 	int e = mf_lock(fs);
 	if (e)
 		return e;
-	if (!mf_valid_inode(fs, id)) {
+	uint64_t off = id & MF_ID_OFF_MASK;
+	if (!mf_valid_inode(fs, off) || mf_id(fs, off) != id) {
 		mf_unlock(fs);
 		return -ESTALE;
 	}
-	mf_ino(fs, id)->refs++;
+	mf_ino(fs, off)->refs++;
 	mf_unlock(fs);
-	*out = mf_node(id);
+	*out = mf_node(off);
 	return 0;
+}
+
+static int mf_set_refs(struct sy_vfs *fs, struct sy_vfs_node *node, uint32_t refs)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	uint64_t off = mf_off(node);
+	mf_ino(fs, off)->refs = refs;
+	mf_maybe_free(fs, off);
+	mf_unlock(fs);
+	return 0;
+}
+
+static int mf_parent(struct sy_vfs *fs, struct sy_vfs_node *dirnode, struct sy_vfs_node **out)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	uint64_t off = mf_off(dirnode);
+	struct mf_inode *dir = mf_ino(fs, off);
+	if (!S_ISDIR(dir->mode)) {
+		e = -ENOTDIR;
+	} else if (off != mf_sb(fs)->root && dir->nlink == 0) {
+		e = -ENOENT; /* removed: its old parent may be gone */
+	} else {
+		uint64_t p = off == mf_sb(fs)->root ? off : dir->parent;
+		mf_ino(fs, p)->refs++;
+		*out = mf_node(p);
+	}
+	mf_unlock(fs);
+	return e;
+}
+
+/* What the kernel's setattr_should_drop_sgid() and file_remove_privs() do
+ * (Linux 6.x; checked on tmpfs as root and as nobody): `all` (chown) drops
+ * S_ISUID for anyone, a write or truncate only for a caller without
+ * CAP_FSETID (uid 0 here); S_ISGID goes with S_IXGRP, or for such a caller
+ * outside the file's group. chown leaves directories alone, a write or
+ * truncate all but regular files. */
+static int mf_kill_suid(struct mf_inode *ino, const struct sy_vfs_cred *cred, int all)
+{
+	int privileged = !cred || cred->uid == 0;
+	uint32_t kill = 0;
+	if (all ? S_ISDIR(ino->mode) : !S_ISREG(ino->mode) || privileged)
+		return 0;
+	if (ino->mode & S_ISUID)
+		kill |= S_ISUID;
+	if ((ino->mode & S_ISGID) &&
+	    ((ino->mode & S_IXGRP) || (!privileged && cred->gid != ino->gid)))
+		kill |= S_ISGID;
+	ino->mode &= ~kill;
+	return kill != 0;
 }
 
 static int mf_getattr(struct sy_vfs *fs, struct sy_vfs_node *node, struct sy_vfs_attr *out)
@@ -1051,7 +1145,7 @@ static int mf_getattr(struct sy_vfs *fs, struct sy_vfs_node *node, struct sy_vfs
 	uint64_t off = mf_off(node);
 	struct mf_inode *ino = mf_ino(fs, off);
 	memset(out, 0, sizeof(*out));
-	out->ino = off;
+	out->ino = mf_id(fs, off);
 	out->mode = ino->mode;
 	out->nlink = ino->nlink;
 	out->uid = ino->uid;
@@ -1072,7 +1166,7 @@ static int mf_getattr(struct sy_vfs *fs, struct sy_vfs_node *node, struct sy_vfs
 }
 
 static int mf_setattr(struct sy_vfs *fs, struct sy_vfs_node *node, const struct sy_vfs_attr *attr,
-		      unsigned mask)
+		      unsigned mask, const struct sy_vfs_cred *cred)
 {
 	int e = mf_lock(fs);
 	if (e)
@@ -1092,7 +1186,10 @@ static int mf_setattr(struct sy_vfs *fs, struct sy_vfs_node *node, const struct 
 		if (e)
 			goto out;
 		ino->mtime = now;
+		mf_kill_suid(ino, cred, 0);
 	}
+	if (mask & (SY_VFS_SET_UID | SY_VFS_SET_GID))
+		mf_kill_suid(ino, cred, 1);
 	if (mask & SY_VFS_SET_MODE)
 		ino->mode = (ino->mode & S_IFMT) | (attr->mode & 07777);
 	if (mask & SY_VFS_SET_UID)
@@ -1513,7 +1610,7 @@ static long mf_readdir(struct sy_vfs *fs, struct sy_vfs_node *dirnode, uint64_t 
 	for (; off && (size_t)count < n; off = mf_dent(fs, off)->next) {
 		struct mf_dirent *d = mf_dent(fs, off);
 		struct sy_vfs_dirent *o = &out[count++];
-		o->ino = d->ino;
+		o->ino = mf_id(fs, d->ino);
 		o->next = d->cookie;
 		o->type = (uint8_t)IFTODT(mf_ino(fs, d->ino)->mode);
 		memcpy(o->name, d->name, (size_t)d->namelen + 1);
@@ -1574,7 +1671,7 @@ out:
 }
 
 static long mf_write(struct sy_vfs *fs, struct sy_vfs_node *node, const void *buf, size_t len,
-		     uint64_t offset)
+		     uint64_t offset, const struct sy_vfs_cred *cred)
 {
 	int e = mf_lock(fs);
 	if (e)
@@ -1599,6 +1696,9 @@ static long mf_write(struct sy_vfs *fs, struct sy_vfs_node *node, const void *bu
 	}
 	if (len > MF_MAX_FILE - offset)
 		len = MF_MAX_FILE - offset;
+	/* as file_remove_privs(): before the data, even if none fits */
+	if (mf_kill_suid(ino, cred, 0))
+		ino->ctime = mf_now();
 	for (uint64_t pos = offset; pos < offset + len;) {
 		uint64_t in = pos % MF_PAGE;
 		uint64_t chunk = MF_PAGE - in;
@@ -1697,7 +1797,9 @@ static int mf_statfs(struct sy_vfs *fs, struct sy_vfs_statfs *out)
 	struct mf_super *sb = mf_sb(fs);
 	memset(out, 0, sizeof(*out));
 	out->magic = TMPFS_MAGIC_NUMBER;
-	out->bsize = MF_PAGE;
+	out->bsize = out->frsize = MF_PAGE;
+	out->fsid = fs->fsid;
+	out->flags = ST_RELATIME; /* how atime moves (mf_touch_atime) */
 	out->blocks = sb->data_max;
 	out->bfree = out->bavail = sb->data_max - sb->data_used;
 	out->files = sb->inodes_max;
@@ -1826,6 +1928,16 @@ static int mf_fsck(struct sy_vfs *fs, int fix, char *err, size_t errlen)
 				*p = 0;
 				break;
 			}
+		}
+	}
+
+	n = 0;
+	for (uint64_t *p = &sb->free_inodes; *p; p = (uint64_t *)mf_ptr(fs, *p)) {
+		if (*p < sb->heap_start || *p >= sb->bump || *p % MF_INODE_SIZE ||
+		    mf_valid_inode(fs, *p) || ++n > nslots) {
+			PROBLEM("free inode list broken at %llu", (unsigned long long)*p);
+			*p = 0;
+			break;
 		}
 	}
 
@@ -2061,9 +2173,11 @@ static const struct sy_vfs_backend mf_backend = {
     .release = mf_release,
     .node_id = mf_node_id,
     .node_from_id = mf_node_from_id,
+    .set_refs = mf_set_refs,
     .getattr = mf_getattr,
     .setattr = mf_setattr,
     .lookup = mf_lookup,
+    .parent = mf_parent,
     .create = mf_create,
     .mkdir = mf_mkdir,
     .symlink = mf_symlink,
