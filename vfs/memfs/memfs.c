@@ -1629,6 +1629,19 @@ static long mf_readdir(struct sy_vfs *fs, struct sy_vfs_node *dirnode, uint64_t 
 
 #define MF_RW_MAX 0x7ffff000ul /* the kernel's MAX_RW_COUNT */
 
+/* read() and write() on this inode: 0, or -EISDIR / -EINVAL for what holds
+ * no bytes; *len is cut to what one call moves at most. */
+static long mf_data_node(const struct mf_inode *ino, size_t *len)
+{
+	if (S_ISDIR(ino->mode))
+		return -EISDIR;
+	if (!S_ISREG(ino->mode))
+		return -EINVAL;
+	if (*len > MF_RW_MAX)
+		*len = MF_RW_MAX;
+	return 0;
+}
+
 static long mf_read(struct sy_vfs *fs, struct sy_vfs_node *node, void *buf, size_t len,
 		    uint64_t offset)
 {
@@ -1636,18 +1649,8 @@ static long mf_read(struct sy_vfs *fs, struct sy_vfs_node *node, void *buf, size
 	if (e)
 		return e;
 	struct mf_inode *ino = mf_ino(fs, mf_off(node));
-	long done = 0;
-	if (S_ISDIR(ino->mode)) {
-		done = -EISDIR;
-		goto out;
-	}
-	if (!S_ISREG(ino->mode)) {
-		done = -EINVAL;
-		goto out;
-	}
-	if (len > MF_RW_MAX)
-		len = MF_RW_MAX;
-	if (len == 0)
+	long done = mf_data_node(ino, &len);
+	if (done != 0 || len == 0)
 		goto out;
 	uint64_t end =
 	    offset < ino->size ? (ino->size - offset < len ? ino->size : offset + len) : offset;
@@ -1677,18 +1680,8 @@ static long mf_write(struct sy_vfs *fs, struct sy_vfs_node *node, const void *bu
 	if (e)
 		return e;
 	struct mf_inode *ino = mf_ino(fs, mf_off(node));
-	long done = 0;
-	if (S_ISDIR(ino->mode)) {
-		done = -EISDIR;
-		goto out;
-	}
-	if (!S_ISREG(ino->mode)) {
-		done = -EINVAL;
-		goto out;
-	}
-	if (len > MF_RW_MAX)
-		len = MF_RW_MAX;
-	if (len == 0)
+	long done = mf_data_node(ino, &len);
+	if (done != 0 || len == 0)
 		goto out;
 	if (offset >= MF_MAX_FILE) {
 		done = -EFBIG;
