@@ -345,29 +345,6 @@ void sy_signal_foreign(int sig, siginfo_t *info, void *uc)
 	/* the kernel restores the interrupted mask at sigreturn */
 }
 
-/* Raises a fault signal as the kernel does for a faulting instruction:
- * a blocked or ignored signal is unblocked and reset to its default. */
-void sy_raise_fault(int sig, int code, void *addr)
-{
-	struct kernel_sigaction cur;
-	uint64_t blocked = 0, bit = BIT(sig);
-	sy_raw4(SYS_rt_sigaction, sig, 0, &cur, sizeof(uint64_t));
-	sy_raw4(SYS_rt_sigprocmask, SIG_BLOCK, 0, &blocked, sizeof(uint64_t));
-	if (cur.handler == SIG_IGN || (blocked & bit)) {
-		struct kernel_sigaction dfl = {.handler = SIG_DFL};
-		sy_raw4(SYS_rt_sigaction, sig, &dfl, 0, sizeof(uint64_t));
-		sy_raw4(SYS_rt_sigprocmask, SIG_UNBLOCK, &bit, 0, sizeof(uint64_t));
-	}
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	si.si_signo = sig;
-	si.si_code = code;
-	si.si_addr = addr;
-	long pid = sy_raw0(SYS_getpid), tid = sy_raw0(SYS_gettid);
-	if (sy_raw4(SYS_rt_tgsigqueueinfo, pid, tid, sig, &si) < 0)
-		sy_raw3(SYS_tgkill, pid, tid, sig);
-}
-
 void sy_signals_setup(void)
 {
 	static const long numbers[] = {

@@ -99,16 +99,8 @@ static void report_child(const char *source, pid_t pid)
 static void src_main_libc(void)
 {
 	int caught = 0, missed = 0, other = 0;
-	for (int i = 0; i < 3; i++) {
-		int enosys;
-		long r = sy_magic_libc(&enosys);
-		if (r == SY_MAGIC + 1)
-			caught++;
-		else if (enosys)
-			missed++;
-		else
-			other++;
-	}
+	for (int i = 0; i < 3; i++)
+		sy_tally_libc(&caught, &missed, &other);
 	report("main-libc-syscall", sy_outcome_of(caught, missed, other), NULL);
 }
 
@@ -421,17 +413,7 @@ static void src_threads_first_call_race(void)
 	for (int i = 0; i < RACE_THREADS; i++) {
 		void *r;
 		pthread_join(t[i], &r);
-		switch ((int)(intptr_t)r) {
-		case SY_CAUGHT:
-			caught++;
-			break;
-		case SY_MISSED:
-			missed++;
-			break;
-		default:
-			other++;
-			break;
-		}
+		sy_tally_outcome((int)(intptr_t)r, &caught, &missed, &other);
 	}
 	pthread_barrier_destroy(&race_barrier);
 	report("threads-first-call-race", sy_outcome_of(caught, missed, other), NULL);
@@ -578,17 +560,7 @@ static void src_clone3(void)
 			report_error("clone3-thread", "thread did not finish");
 			return;
 		}
-		switch (raw_result) {
-		case SY_CAUGHT:
-			caught++;
-			break;
-		case SY_MISSED:
-			missed++;
-			break;
-		default:
-			other++;
-			break;
-		}
+		sy_tally_outcome(raw_result, &caught, &missed, &other);
 	}
 	report("clone3-thread", sy_outcome_of(caught, missed, other), NULL);
 	munmap(stack, THREAD_STACK);

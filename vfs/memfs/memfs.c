@@ -1222,12 +1222,10 @@ static int mf_lookup(struct sy_vfs *fs, struct sy_vfs_node *dirnode, const char 
 	if ((e = mf_lock(fs)))
 		return e;
 	struct mf_inode *dir = mf_ino(fs, mf_off(dirnode));
-	uint64_t d;
-	if (!S_ISDIR(dir->mode)) {
-		e = -ENOTDIR;
-	} else if (!(d = mf_dir_find(fs, dir, name))) {
+	uint64_t d = 0;
+	if ((e = mf_dir_usable(dir)) == 0 && !(d = mf_dir_find(fs, dir, name)))
 		e = -ENOENT;
-	} else {
+	if (e == 0) {
 		uint64_t ino = mf_dent(fs, d)->ino;
 		mf_ino(fs, ino)->refs++;
 		*out = mf_node(ino);
@@ -1398,10 +1396,8 @@ static int mf_remove(struct sy_vfs *fs, struct sy_vfs_node *dirnode, const char 
 		return e;
 	struct mf_inode *dir = mf_ino(fs, mf_off(dirnode));
 	uint64_t d;
-	if (!S_ISDIR(dir->mode)) {
-		e = -ENOTDIR;
+	if ((e = mf_dir_usable(dir)))
 		goto out;
-	}
 	if (!(d = mf_dir_find(fs, dir, name))) {
 		e = -ENOENT;
 		goto out;
