@@ -69,7 +69,7 @@ static int setlk(int fd, int cmd, short type, off_t start, off_t len)
 	struct flock fl = range(type, start, len);
 	char label[128];
 	snprintf(label, sizeof(label), "setlk(%s, %s, [%lld,+%lld))",
-		 cmd == F_SETLK       ? "F_SETLK"
+		 cmd == F_SETLK	      ? "F_SETLK"
 		 : cmd == F_SETLKW    ? "F_SETLKW"
 		 : cmd == F_OFD_SETLK ? "F_OFD_SETLK"
 				      : "?",

@@ -118,6 +118,7 @@ fi
 
 [ -n "$launcher" ] || { echo "run_diff.sh: --launcher needed for $backend"; exit 2; }
 [ -x "$launcher" ] || { echo "run_diff.sh: no launcher at $launcher (not built?)"; exit 1; }
+launcher=$(realpath "$launcher")
 
 conf=$tmp/diff.conf
 case $backend in
