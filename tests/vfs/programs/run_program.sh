@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Real programs on memfs give the output the same work gives on tmpfs.
 #
-# run_program.sh [-l LAUNCHER] [-k] [-n] WORKLOAD
+# run_program.sh [-l LAUNCHER] [-k] [-n | -h] WORKLOAD
 #   WORKLOAD   one of this folder's workload scripts (coreutils.sh, tar.sh, ...)
 #   -l PATH    the launcher (default: $SWITCHYARD_LAUNCHER, else build/bin/switchyard
 #              of the source tree)
 #   -k         keep the temporary directories (for debugging)
 #   -n         no mount: run under switchyard with W on tmpfs too, to tell an
 #              interposer problem from a VFS one
+#   -h         W on a hostfs mount (of a tmpfs directory) instead of memfs
 #
 # 1. Builds a small input tree IN, which the workloads only read (a few of the repository's sources
 #    plus generated files: a binary file, a symlink, an empty file and
@@ -30,17 +31,19 @@ umask 022
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../../.." && pwd)
 launcher=${SWITCHYARD_LAUNCHER:-$src/build/bin/switchyard}
-keep=0 nomount=0
-while getopts l:kn opt; do
+keep=0 nomount=0 hostfs=0
+usage="usage: run_program.sh [-l LAUNCHER] [-k] [-n | -h] WORKLOAD"
+while getopts l:knh opt; do
 	case $opt in
 	l) launcher=$OPTARG ;;
 	k) keep=1 ;;
 	n) nomount=1 ;;
-	*) echo "usage: run_program.sh [-l LAUNCHER] [-k] [-n] WORKLOAD" >&2; exit 1 ;;
+	h) hostfs=1 ;;
+	*) echo "$usage" >&2; exit 1 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || { echo "usage: run_program.sh [-l LAUNCHER] [-k] [-n] WORKLOAD" >&2; exit 1; }
+[ $# -eq 1 ] || { echo "$usage" >&2; exit 1; }
 workload=$1
 case $workload in */*) ;; *) workload=$here/$workload ;; esac
 name=$(basename "$workload" .sh)
@@ -59,6 +62,7 @@ for tool in $needs; do
 done
 
 mount_point=/sy-mem
+[ "$hostfs" = 1 ] && mount_point=/sy-host
 [ -e "$mount_point" ] && fail "$mount_point exists on the host: the memfs run would not prove anything"
 
 tmp=$(mktemp -d /tmp/sy-prog.XXXXXX)
@@ -95,10 +99,15 @@ ln -s ../src "$in/data/link-to-src"
 chmod 700 "$in/data/deep"
 find "$in" -exec touch -h -d @1700000000 {} +
 
-conf=$tmp/memfs.ini
+conf=$tmp/mounts.ini
 printf '[mount %s]\ntype = memfs\nsize = 512M\n' "$mount_point" >"$conf"
 sy_work=$mount_point/w
-if [ "$nomount" = 1 ]; then
+where=memfs
+if [ "$hostfs" = 1 ]; then
+	printf '[mount %s]\ntype = hostfs\nsource = %s\nreadonly = no\n' "$mount_point" "$shm3" >"$conf"
+	where="hostfs of tmpfs"
+elif [ "$nomount" = 1 ]; then
+	where="tmpfs, no mount"
 	: >"$conf"
 	sy_work=$shm3/w
 fi
@@ -131,7 +140,7 @@ grep -q '^exit 0$' "$tmp/native1/out" || {
 	fail "the workload fails natively"
 }
 
-# --- under switchyard, W on memfs (with -n: on tmpfs) ---
+# --- under switchyard, W on memfs (-h: hostfs, -n: tmpfs) ---
 d=$tmp/sy
 mkdir -p "$d"
 (cd "$tmp" && timeout 100 "$launcher" run -c "$conf" -- \
@@ -148,12 +157,10 @@ normalize "$d/raw" "$sy_work" >"$d/out"
 [ -e "$mount_point" ] && fail "$mount_point appeared on the host: the workload reached the kernel"
 
 if ! cmp -s "$tmp/native1/out" "$d/out"; then
-	echo "--- diff native (tmpfs) vs switchyard (memfs), first 200 lines ---"
+	echo "--- diff native (tmpfs) vs switchyard ($where), first 200 lines ---"
 	diff -u "$tmp/native1/out" "$d/out" | head -200
 	[ "$keep" = 1 ] || echo "(run with -k to keep $tmp)"
-	fail "output on memfs differs from tmpfs"
+	fail "output under switchyard ($where) differs from native (tmpfs)"
 fi
-where=memfs
-[ "$nomount" = 1 ] && where="tmpfs, no mount"
 echo "run_program: PASS ($name): $(wc -l <"$d/out") lines identical natively and under switchyard (W on $where)"
 exit 0
