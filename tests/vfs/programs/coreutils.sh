@@ -160,6 +160,31 @@ sort -o sorted.txt -r sorted.txt
 head -3 sorted.txt
 wc -l -c sorted.txt
 
+part "across file systems: mv and cp between W and a directory outside it"
+# rename(2) gives EXDEV natively (tmpfs to /tmp) and under switchyard (mount
+# to kernel): mv falls back to copying and removing.
+out=$(mktemp -d /tmp/sy-prog-out.XXXXXX)
+mkdir xfs
+cp -a src/data/deep xfs/
+echo moving >xfs/file
+ln xfs/file xfs/file-link
+ln -s file xfs/sym
+touch -d @1600000000 xfs/file
+touch -h -d @1600000000 xfs/sym
+mv xfs/file "$out/"
+touch -d @1600000000 xfs
+mv xfs "$out/"
+(cd "$out" && find . -mindepth 1 -printf '%P %y %s %m %n %T@ %l\n' | sort)
+mv "$out/xfs" back
+mv "$out/file" back/
+tree back
+stat -c '%n %Y' back/file
+echo "back changed when file came in: $([ "$(stat -c %Y back)" != 1600000000 ] && echo yes || echo no)"
+cp -a back "$out/copy"
+(cd "$out/copy" && find . -mindepth 1 -printf '%P %y %s %m %n %l\n' | sort)
+diff -r back "$out/copy" && echo "cp -a out of W: same tree"
+rm -rf "$out"
+
 part "rm -rf and what is left"
 st rm d
 st rmdir src
@@ -168,7 +193,7 @@ st ls src/data/deep
 rm -rf target inst
 rm -f nonexistent
 st rm nonexistent
-rm -rf src moved-dir
+rm -rf src moved-dir back
 tree .
 du -sb .
 cd "$W/.."
