@@ -77,6 +77,7 @@ run_native() {
 	local dir rc
 	dir=$(mktemp -d /dev/shm/sy-diff.XXXXXX)
 	cleanup_dirs="$cleanup_dirs $dir"
+	chmod 1777 "$dir" # as a fresh tmpfs (and memfs) root
 	fresh_other
 	rc=0
 	(cd / && timeout 40 "$scenario" "$dir" ${other:+"$other"}) >"$1" 2>"$1.err" </dev/null || rc=$?
@@ -130,6 +131,7 @@ hostfs)
 	mnt=/sy-diff-host
 	src=$(mktemp -d /dev/shm/sy-diff-src.XXXXXX)
 	cleanup_dirs="$cleanup_dirs $src"
+	chmod 1777 "$src"
 	printf '[mount %s]\ntype = hostfs\nsource = %s\nreadonly = no\n' "$mnt" "$src" >"$conf"
 	;;
 *) echo "run_diff.sh: unknown backend $backend" >&2; exit 2 ;;
