@@ -88,7 +88,8 @@ int main(int argc, char **argv)
 	T(mknod("node", S_IFREG | 0640, 0));
 	T(mknod("chr", S_IFCHR | 0600, makedev(1, 3)));
 	T(mknod("bad", 0170000 | 0600, 0));
-	const char *names[] = {"f644", "d755", "f777", "d1777", "d7777", "f600", "fifo", "node", "chr"};
+	const char *names[] = {"f644", "d755", "f777", "d1777", "d7777",
+			       "f600", "fifo", "node", "chr"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		dx_show_lstat(names[i]);
 
