@@ -637,6 +637,7 @@ static int mount_begin(struct config_parse *p, const char *argument)
 	m = &o->mounts[o->nmounts];
 	memset(m, 0, sizeof(*m));
 	memcpy(m->path, argument, strlen(argument) + 1);
+	m->line = p->line;
 	p->mount_line[o->nmounts] = p->line;
 	o->nmounts++;
 	p->mount_type = NULL;

@@ -29,6 +29,7 @@ enum sy_fs_type {
 
 struct sy_mount_config {
 	char path[SY_MOUNT_PATH_MAX]; /* mount point: absolute, normalized, never "/" */
+	int line;		      /* of its [mount] header in the config file */
 	enum sy_fs_type type;
 	/* memfs */
 	uint64_t size;		      /* bytes; ENOSPC past it; 0: the memfs default */

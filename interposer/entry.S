@@ -179,7 +179,12 @@ sy_entry_rewritten:
 1:	lea	sy_nr_table(%rip), %rcx
 	movzbl	(%rcx, %rax), %ecx	/* anyone interested in this number? */
 	jrcxz	.Lfast
-	pushfq				/* U-144 */
+	lea	-SY_NR_FD0(%rcx), %rcx	/* only in calls on some fds? */
+	jrcxz	3f
+	jmp	4f
+.Lnot_a_site:
+	jmp	.Lbad_call		/* jrcxz reaches only 127 bytes */
+4:	pushfq				/* U-144 */
 	xor	%r11d, %r11d		/* not trapped (sy_call.trapped) */
 	jmp	.Lcommon
 2:	pushfq
@@ -198,8 +203,17 @@ sy_after_fast_syscall:
 	mov	%rcx, 128(%rsp)		/* the kernel may have written near U-8 */
 	lea	128(%rsp), %rsp		/* rsp = U-8 */
 	ret				/* rcx = return address, as after a syscall */
-.Lnot_a_site:
-	jmp	.Lbad_call		/* jrcxz reaches only 127 bytes */
+	/* fd calls: the fast path unless sy_fd_map marks the fd (edi, as the
+	 * kernel reads it); fds past the map take the slow path */
+3:	mov	%edi, %r11d
+	mov	$20, %ecx
+	shrx	%rcx, %r11, %rcx
+	jrcxz	5f
+	jmp	4b
+5:	mov	sy_fd_map(%rip), %rcx
+	movzbl	(%rcx, %r11), %ecx
+	jrcxz	.Lfast
+	jmp	4b
 	.size	sy_entry_rewritten, . - sy_entry_rewritten
 
 /*
@@ -250,6 +264,14 @@ sy_entry_trapped:
 	jne	.Lraw
 	testb	$SY_NR_HOOK, (%rcx, %rax)
 	jnz	.Lslow
+	testb	$SY_NR_FD0, (%rcx, %rax)
+	jz	.Lraw
+	cmp	$SY_FD_MAP_SIZE, %edi	/* an fd call: is the fd marked? */
+	jae	.Lslow
+	mov	%edi, %ecx
+	add	sy_fd_map(%rip), %rcx
+	cmpb	$0, (%rcx)
+	jne	.Lslow
 
 .Lraw:
 	mov	%r11, -8(%rsp)		/* U-152: trapped or not, for the way back */

@@ -9,27 +9,60 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 #include "sy.h"
 
-#define MAX_RESERVED 4
+#define MAX_RESERVED 40
 
 static int *reserved[MAX_RESERVED];
 static int nreserved;
+uint8_t *sy_fd_map;
 
-/* Moves *fdp to the highest free number below the soft limit. */
+void sy_fd_map_setup(void)
+{
+	if (sy_fd_map)
+		return;
+	long p = sy_raw6(SYS_mmap, 0, SY_FD_MAP_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p < 0 && p > -4096)
+		sy_die("cannot map the fd map");
+	sy_fd_map = (uint8_t *)p;
+	for (int i = 0; i < nreserved; i++)
+		if (*reserved[i] >= 0 && *reserved[i] < SY_FD_MAP_SIZE)
+			sy_fd_map[*reserved[i]] |= SY_FD_RESERVED;
+}
+
+static void map_mark(int fd, int on)
+{
+	if (!sy_fd_map || fd < 0 || fd >= SY_FD_MAP_SIZE)
+		return;
+	if (on)
+		__atomic_fetch_or(&sy_fd_map[fd], SY_FD_RESERVED, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&sy_fd_map[fd], (uint8_t)~SY_FD_RESERVED, __ATOMIC_RELEASE);
+}
+
+/* Moves *fdp to the highest free number below the soft limit, keeping its
+ * FD_CLOEXEC (a backend's arena fd must reach the program after execve). */
 static int move_high(int *fdp)
 {
 	struct rlimit rl;
+	long fdflags = sy_raw2(SYS_fcntl, *fdp, F_GETFD);
+	if (fdflags < 0)
+		return -1;
 	if (sy_raw4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &rl) < 0)
 		return -1;
 	long top = rl.rlim_cur > 65536 ? 65536 : (long)rl.rlim_cur;
 	for (long want = top - 1; want > 2 && want > top - 256; want--) {
-		long fd = sy_raw3(SYS_fcntl, *fdp, F_DUPFD_CLOEXEC, want);
+		long fd = sy_raw3(SYS_fcntl, *fdp,
+				  (fdflags & FD_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, want);
 		if (fd == want) {
 			sy_raw1(SYS_close, *fdp);
+			map_mark(*fdp, 0);
 			*fdp = (int)fd;
+			map_mark(*fdp, 1);
 			return 0;
 		}
 		if (fd >= 0)
@@ -47,8 +80,11 @@ int sy_fd_reserve(int *fdp)
 		return -1;
 	if (!known)
 		reserved[nreserved++] = fdp;
+	map_mark(*fdp, 1);
 	if (nreserved == 1) {
-		sy_mech_interest(SYS_close);
+		/* close reaches the slow path only for marked fds */
+		sy_fd_map_setup();
+		sy_nr_table[SYS_close] |= SY_NR_FD0;
 		sy_mech_interest(SYS_close_range);
 		sy_mech_interest(SYS_dup2);
 		sy_mech_interest(SYS_dup3);
@@ -119,4 +155,10 @@ int sy_fd_guard(struct sy_call *c, long *result)
 		return 0;
 	}
 	return 0;
+}
+
+/* The public face of sy_fd_reserve for file-system backends (vfs.h). */
+__attribute__((visibility("default"))) int sy_vfs_keep_fd(int *fdp)
+{
+	return sy_fd_reserve(fdp) < 0 ? -EMFILE : 0;
 }

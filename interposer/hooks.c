@@ -21,7 +21,7 @@ __attribute__((visibility("default"))) int sy_hook_register(const struct sy_hook
 		return -1;
 	for (int nr = 0; nr < SY_NR_MAX; nr++)
 		if (!hook->interest || (hook->interest[nr / 8] >> (nr % 8)) & 1)
-			sy_nr_table[nr] |= SY_NR_HOOK;
+			sy_nr_table[nr] = (uint8_t)((sy_nr_table[nr] & ~SY_NR_FD0) | SY_NR_HOOK);
 	if (!hook->interest)
 		sy_hook_all = 1;
 	sy_hooks[sy_nhooks++] = hook;
@@ -46,4 +46,15 @@ int sy_hook_load_library(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+void sy_fd_interest(long nr, const struct sy_hook *hook)
+{
+	if (nr < 0 || nr >= SY_NR_MAX || sy_hook_all)
+		return;
+	for (int i = 0; i < sy_nhooks; i++)
+		if (sy_hooks[i] != hook &&
+		    (!sy_hooks[i]->interest || (sy_hooks[i]->interest[nr / 8] >> (nr % 8)) & 1))
+			return;
+	sy_nr_table[nr] = (uint8_t)((sy_nr_table[nr] & ~SY_NR_HOOK) | SY_NR_FD0);
 }

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 
 #include "sy.h"
+#include "layer.h"
 
 struct sy_state sy_state;
 
@@ -224,10 +225,6 @@ __attribute__((constructor(101))) static void sy_init(void)
 	char err[PATH_MAX + 256];
 	if (sy_options_from_env(&sy_state.opts, err, sizeof(err)) < 0)
 		sy_die("%s", err);
-	if (sy_state.opts.nmounts > 0) /* never a silent fallback to the kernel */
-		sy_die("%s: [mount %s]: mounts are checked but not served yet (the VFS is not "
-		       "built yet); remove them to run",
-		       sy_state.opts.config, sy_state.opts.mounts[0].path);
 	sy_state.debug = getenv("SWITCHYARD_DEBUG") != NULL;
 	find_library();
 	find_extended_state();
@@ -253,6 +250,8 @@ __attribute__((constructor(101))) static void sy_init(void)
 		sy_die("%s", err);
 	if (sy_state.opts.hook[0] && sy_hook_load_library(sy_state.opts.hook, err, sizeof(err)) < 0)
 		sy_die("%s", err);
+	/* last in the chain: the hooks above see calls before it answers them */
+	sy_vfs_setup(&sy_state.opts);
 
 	sy_leave_own(sy_thread_self()); /* from here on, the program's calls are caught */
 }

@@ -57,6 +57,12 @@
 /* sy_nr_table[nr]: SY_NR_MECH if the mechanism handles it, SY_NR_HOOK if a hook wants it. */
 #define SY_NR_MECH 1
 #define SY_NR_HOOK 2
+#define SY_NR_FD0 4 /* hooked only when rdi is an fd marked in sy_fd_map */
+
+/* sy_fd_map[fd]: why calls on fd leave the fast path (SY_NR_FD0 calls). */
+#define SY_FD_MAP_SIZE (1 << 20)
+#define SY_FD_VIRTUAL 1	 /* a virtual fd of the VFS */
+#define SY_FD_RESERVED 2 /* one of switchyard's own fds (fdreserve.c) */
 
 #ifndef __ASSEMBLER__
 
@@ -88,7 +94,10 @@ struct sy_thread {
 	uint64_t owned_pending;	  /* ...that arrived meanwhile, with their siginfo */
 	siginfo_t owned_info[2];
 	uint8_t clone3_args[256]; /* the adjusted copy of a clone3 argument block */
+	void *vfs_buf;		  /* the VFS layer's bounce buffer (SY_VFS_BUF bytes), */
+	uint8_t vfs_buf_busy;	  /* in use (a signal handler's call takes its own) */
 };
+#define SY_VFS_BUF (1u << 20)
 
 _Static_assert(offsetof(struct sy_thread, self) == SY_T_SELF, "layout");
 _Static_assert(offsetof(struct sy_thread, depth) == SY_T_DEPTH, "layout");
@@ -139,6 +148,7 @@ extern struct sy_state sy_state SY_HIDDEN;
 extern uint8_t *sy_site_bitmap SY_HIDDEN; /* 1 bit per address: rewritten site ends */
 extern uint8_t sy_nr_table[SY_NR_MAX] SY_HIDDEN;
 extern uint8_t sy_hook_all SY_HIDDEN; /* some hook wants every number */
+extern uint8_t *sy_fd_map SY_HIDDEN;	/* SY_FD_MAP_SIZE bytes, or NULL */
 extern uint32_t sy_xsave_size SY_HIDDEN;
 extern uint8_t sy_use_xsavec SY_HIDDEN;
 
@@ -166,6 +176,7 @@ int sy_thread_setup(struct sy_thread *inherit_from) SY_HIDDEN;
 void sy_thread_lend(struct sy_thread *t, struct sy_thread *parent) SY_HIDDEN;
 void sy_thread_release(void) SY_HIDDEN;
 int sy_threads_in_use(void) SY_HIDDEN;
+int sy_thread_is_vfork_child(void) SY_HIDDEN;
 static inline void sy_enter_own(struct sy_thread *t)
 {
 	t->depth++;
@@ -285,6 +296,10 @@ int sy_hook_load_library(const char *path, char *err, size_t errlen) SY_HIDDEN;
 int sy_fd_reserve(int *fdp) SY_HIDDEN;
 int sy_fd_is_reserved(int fd) SY_HIDDEN;
 int sy_fd_guard(struct sy_call *c, long *result) SY_HIDDEN;
+void sy_fd_map_setup(void) SY_HIDDEN;
+/* nr (fd in its first argument) reaches `hook` only for fds marked in
+ * sy_fd_map, unless another hook wants every call of nr. */
+void sy_fd_interest(long nr, const struct sy_hook *hook) SY_HIDDEN;
 
 /* stats.c, trace.c: built-in clients of the hook API */
 int sy_stats_setup(const char *pattern) SY_HIDDEN;

@@ -115,3 +115,10 @@ int sy_threads_in_use(void)
 		n += __atomic_load_n(&t->in_use, __ATOMIC_ACQUIRE) != 0;
 	return n;
 }
+
+/* Is this a vfork child (or a CLONE_VFORK child) on its parent's memory,
+ * before its execve? */
+int sy_thread_is_vfork_child(void)
+{
+	return __atomic_load_n(&sy_thread_self()->in_use, __ATOMIC_ACQUIRE) == SY_AREA_LENT;
+}

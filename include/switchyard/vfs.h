@@ -245,6 +245,14 @@ struct sy_vfs_backend {
  * or -1 for an unknown version or a name already taken. */
 int sy_vfs_register(const struct sy_vfs_backend *backend);
 
+/* For a backend's long-lived kernel fds (memfs: its arena): moves *fdp to
+ * the top of the fd range, out of the way of the program's own numbers, and
+ * hides it from the program (its close, close_range and dup2 go around it).
+ * The fd's FD_CLOEXEC is kept. *fdp is updated whenever the fd moves again,
+ * so it must stay valid for the life of the process. Returns 0 or -EMFILE.
+ * Declare it weak in a backend that also runs outside switchyard. */
+int sy_vfs_keep_fd(int *fdp);
+
 #ifdef __cplusplus
 }
 #endif

@@ -106,10 +106,11 @@ expect_stop launcher-config-malformed "$tmp/malformed.conf:1" \
 	"$launcher" run -c "$tmp/malformed.conf" -- "$hello"
 expect_stop preload-config-malformed "$tmp/malformed.conf:1" \
 	pre SWITCHYARD_CONFIG="$tmp/malformed.conf" "$hello"
-# A mount the VFS cannot serve yet: refused, never left to the kernel.
-printf '[mount /mem]\ntype = memfs\n' > "$tmp/mount.conf"
-expect_stop launcher-mount-not-served "[mount /mem]" "$launcher" run -c "$tmp/mount.conf" -- "$hello"
-expect_stop preload-mount-not-served "[mount /mem]" pre SWITCHYARD_CONFIG="$tmp/mount.conf" "$hello"
+# A mount that cannot be set up (its host directory is missing): the program
+# stops before main, never left to the kernel.
+printf '[mount /data]\ntype = hostfs\nsource = %s/missing\n' "$tmp" > "$tmp/mount.conf"
+expect_stop launcher-mount-cannot-mount "[mount /data]" "$launcher" run -c "$tmp/mount.conf" -- "$hello"
+expect_stop preload-mount-cannot-mount "[mount /data]" pre SWITCHYARD_CONFIG="$tmp/mount.conf" "$hello"
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null &&
 	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$launcher" -a -r "$lib" -a -x "$hello" 2> /dev/null; then
 	printf '# nothing\n' > "$tmp/noperm.conf"

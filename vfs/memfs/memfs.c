@@ -181,6 +181,9 @@ struct sy_vfs {
 	struct sy_vfs *next; /* this process's instances */
 };
 
+/* Provided by libswitchyard; absent when memfs runs on its own (tests). */
+extern int sy_vfs_keep_fd(int *fdp) __attribute__((weak));
+
 static struct sy_vfs *mf_instances;
 static pthread_mutex_t mf_instances_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -873,6 +876,9 @@ static int mf_map(int fd, int format, uint64_t data_bytes, struct sy_vfs **out, 
 	fs->base = base;
 	fs->size = total;
 	fs->fd = fd;
+	/* under switchyard, the arena's fd goes out of the program's way */
+	if (sy_vfs_keep_fd)
+		sy_vfs_keep_fd(&fs->fd);
 	/* the arena's identity: every process mapping it sees the same file */
 	fs->fsid = (uint64_t)st.st_dev << 32 ^ (uint64_t)st.st_ino;
 	if (format) {

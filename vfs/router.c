@@ -1,0 +1,373 @@
+/*
+ * The router: a client of the hook API that serves the system calls on
+ * virtual paths and fds and lets the kernel have everything else.
+ *
+ * Two kinds of interest. Calls that name a path (and the fd calls that take
+ * two fds) reach the router whenever there are mounts: it copies the path in
+ * and, if its text cannot lead into a mount (sy_walk_may_enter), passes the
+ * call on untouched. Calls whose first argument is an fd (read, write, fstat,
+ * close...) reach it only for virtual fds: the entry stub reads one byte of
+ * sy_fd_map per call and keeps the rest on the fast path.
+ *
+ * While it serves a call, the router blocks the program's asynchronous
+ * signals (a handler may make any call on any fd, and backends hold locks);
+ * a call that may wait (a lock) unblocks them while it waits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "layer.h"
+#include "sy.h"
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+/* Every call the router sees whatever its arguments. */
+static const long path_calls[] = {
+    SYS_open,
+    SYS_openat,
+    SYS_openat2,
+    SYS_creat,
+    SYS_stat,
+    SYS_lstat,
+    SYS_newfstatat,
+    SYS_statx,
+    SYS_access,
+    SYS_faccessat,
+    SYS_faccessat2,
+    SYS_mkdir,
+    SYS_mkdirat,
+    SYS_mknod,
+    SYS_mknodat,
+    SYS_rmdir,
+    SYS_unlink,
+    SYS_unlinkat,
+    SYS_rename,
+    SYS_renameat,
+    SYS_renameat2,
+    SYS_link,
+    SYS_linkat,
+    SYS_symlink,
+    SYS_symlinkat,
+    SYS_readlink,
+    SYS_readlinkat,
+    SYS_truncate,
+    SYS_chmod,
+    SYS_fchmodat,
+    SYS_fchmodat2,
+    SYS_chown,
+    SYS_lchown,
+    SYS_fchownat,
+    SYS_utimensat,
+    SYS_futimesat,
+    SYS_utime,
+    SYS_utimes,
+    SYS_chdir,
+    SYS_fchdir,
+    SYS_getcwd,
+    SYS_statfs,
+    SYS_execve,
+    SYS_execveat,
+    SYS_dup2,
+    SYS_dup3,
+    SYS_close_range,
+    SYS_sendfile,
+    SYS_copy_file_range,
+    SYS_splice,
+    SYS_tee,
+    SYS_mmap,
+    SYS_umask,
+    SYS_getxattr,
+    SYS_lgetxattr,
+    SYS_setxattr,
+    SYS_lsetxattr,
+    SYS_listxattr,
+    SYS_llistxattr,
+    SYS_removexattr,
+    SYS_lremovexattr,
+    SYS_inotify_add_watch,
+    SYS_chroot,
+};
+
+/* Calls that reach the router only when their first argument is a virtual fd. */
+static const long fd_calls[] = {
+    SYS_read,	   SYS_write,	  SYS_pread64,	  SYS_pwrite64,	       SYS_readv,
+    SYS_writev,	   SYS_preadv,	  SYS_pwritev,	  SYS_preadv2,	       SYS_pwritev2,
+    SYS_lseek,	   SYS_fstat,	  SYS_close,	  SYS_fsync,	       SYS_fdatasync,
+    SYS_ftruncate, SYS_fallocate, SYS_fchmod,	  SYS_fchown,	       SYS_getdents64,
+    SYS_getdents,  SYS_flock,	  SYS_ioctl,	  SYS_fstatfs,	       SYS_fcntl,
+    SYS_dup,	   SYS_fadvise64, SYS_readahead,  SYS_sync_file_range, SYS_syncfs,
+    SYS_fgetxattr, SYS_fsetxattr, SYS_flistxattr, SYS_fremovexattr,
+};
+
+static uint8_t interest[SY_NR_LIMIT / 8];
+static uint32_t umask_now;
+long sy_vfs_refused;
+
+struct sy_vfs_cred *sy_cred(struct sy_vfs_cred *c)
+{
+	c->uid = (uint32_t)sy_raw1(SYS_setfsuid, -1);
+	c->gid = (uint32_t)sy_raw1(SYS_setfsgid, -1);
+	return c;
+}
+
+static int in_group(uint32_t gid)
+{
+	if ((uint32_t)sy_raw1(SYS_setfsgid, -1) == gid)
+		return 1;
+	gid_t groups[256];
+	long n = sy_raw2(SYS_getgroups, 256, groups);
+	for (long i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+int sy_may(const struct sy_vfs_attr *a, int mask)
+{
+	uint32_t uid = (uint32_t)sy_raw1(SYS_setfsuid, -1);
+	if (uid == 0) {
+		if (!(mask & X_OK) || S_ISDIR(a->mode) || (a->mode & 0111))
+			return 0;
+		return -EACCES;
+	}
+	unsigned bits;
+	if (a->uid == uid)
+		bits = (a->mode >> 6) & 7;
+	else if (in_group(a->gid))
+		bits = (a->mode >> 3) & 7;
+	else
+		bits = a->mode & 7;
+	return ((unsigned)mask & ~bits) ? -EACCES : 0;
+}
+
+uint32_t sy_umask(void)
+{
+	return umask_now;
+}
+
+void sy_attr_to_stat(const struct sy_mount *m, const struct sy_vfs_attr *a, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_dev = m->dev;
+	st->st_ino = a->ino;
+	st->st_mode = a->mode;
+	st->st_nlink = a->nlink;
+	st->st_uid = a->uid;
+	st->st_gid = a->gid;
+	st->st_rdev = a->rdev;
+	st->st_size = (off_t)a->size;
+	st->st_blksize = a->blksize;
+	st->st_blocks = (blkcnt_t)a->blocks;
+	st->st_atim = a->atime;
+	st->st_mtim = a->mtime;
+	st->st_ctim = a->ctime;
+}
+
+void sy_vfs_count_refused(void)
+{
+	__atomic_fetch_add(&sy_vfs_refused, 1, __ATOMIC_RELAXED);
+}
+
+/* Calls on virtual fds that switchyard does not serve: an honest error,
+ * counted, never the kernel's answer for the placeholder. */
+static int refuse(long nr, long *result)
+{
+	sy_vfs_count_refused();
+	switch (nr) {
+	case SYS_fgetxattr:
+	case SYS_fremovexattr:
+	case SYS_getxattr:
+	case SYS_lgetxattr:
+	case SYS_removexattr:
+	case SYS_lremovexattr:
+		*result = -ENODATA; /* no extended attributes are kept */
+		break;
+	case SYS_flistxattr:
+	case SYS_listxattr:
+	case SYS_llistxattr:
+		*result = 0; /* an empty list */
+		break;
+	default:
+		*result = -EOPNOTSUPP;
+	}
+	return SY_ANSWER;
+}
+
+static int xattr_path(struct sy_call *c, long *result)
+{
+	char path[PATH_MAX + 1];
+	long n = sy_copy_string_in(path, (const char *)c->args[0], sizeof(path));
+	if (n < 0 || n >= PATH_MAX || !sy_walk_may_enter(AT_FDCWD, path))
+		return SY_PASS;
+	struct loc at;
+	int follow = c->nr == SYS_getxattr || c->nr == SYS_setxattr || c->nr == SYS_listxattr ||
+		     c->nr == SYS_removexattr;
+	int r = sy_walk(AT_FDCWD, path, follow ? WALK_FOLLOW : 0, &at, NULL, NULL);
+	if (r == 1)
+		return SY_PASS;
+	if (r < 0) {
+		*result = r;
+		return SY_ANSWER;
+	}
+	if (!at.m) { /* through a mount and out: the walk's path */
+		*result = sy_raw6(c->nr, (long)at.path, c->args[1], c->args[2], c->args[3],
+				  c->args[4], c->args[5]);
+		return SY_ANSWER;
+	}
+	sy_loc_drop(&at);
+	return refuse(c->nr, result);
+}
+
+static int serve(struct sy_call *c, long *result)
+{
+	switch (c->nr) {
+	case SYS_open:
+	case SYS_openat:
+	case SYS_openat2:
+	case SYS_creat:
+		return sy_sys_open(c, result);
+	case SYS_read:
+	case SYS_write:
+	case SYS_pread64:
+	case SYS_pwrite64:
+	case SYS_readv:
+	case SYS_writev:
+	case SYS_preadv:
+	case SYS_pwritev:
+	case SYS_preadv2:
+	case SYS_pwritev2:
+	case SYS_lseek:
+	case SYS_fstat:
+	case SYS_close:
+	case SYS_fsync:
+	case SYS_fdatasync:
+	case SYS_ftruncate:
+	case SYS_fallocate:
+	case SYS_fchmod:
+	case SYS_fchown:
+	case SYS_getdents64:
+	case SYS_getdents:
+	case SYS_flock:
+	case SYS_ioctl:
+	case SYS_fstatfs:
+	case SYS_fcntl:
+	case SYS_dup:
+	case SYS_fadvise64:
+	case SYS_readahead:
+	case SYS_sync_file_range:
+	case SYS_syncfs:
+	case SYS_fchdir:
+		return sy_sys_fdop(c, result);
+	case SYS_fgetxattr:
+	case SYS_fsetxattr:
+	case SYS_flistxattr:
+	case SYS_fremovexattr:
+		if (!sy_vfd_is_virtual((int)c->args[0]))
+			return SY_PASS;
+		return refuse(c->nr, result);
+	case SYS_getxattr:
+	case SYS_lgetxattr:
+	case SYS_setxattr:
+	case SYS_lsetxattr:
+	case SYS_listxattr:
+	case SYS_llistxattr:
+	case SYS_removexattr:
+	case SYS_lremovexattr:
+		return xattr_path(c, result);
+	case SYS_dup2:
+	case SYS_dup3:
+	case SYS_close_range:
+		return sy_sys_dup(c, result);
+	case SYS_sendfile:
+	case SYS_copy_file_range:
+	case SYS_splice:
+	case SYS_tee:
+		return sy_sys_transfer(c, result);
+	case SYS_mmap:
+		return sy_sys_mmap(c, result);
+	case SYS_execve:
+	case SYS_execveat:
+		return sy_sys_exec(c, result);
+	case SYS_umask:
+		*result = sy_raw1(SYS_umask, c->args[0]);
+		umask_now = (uint32_t)c->args[0] & 0777;
+		return SY_ANSWER;
+	default:
+		return sy_sys_pathop(c, result);
+	}
+}
+
+/* Blocks the asynchronous signals while a call is served. */
+static void block_signals(uint64_t *old)
+{
+	uint64_t all = ~0ull;
+	static const int sync_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS};
+	for (size_t i = 0; i < sizeof(sync_signals) / sizeof(sync_signals[0]); i++)
+		all &= ~(1ull << (sync_signals[i] - 1));
+	sy_raw4(SYS_rt_sigprocmask, SIG_BLOCK, &all, old, 8);
+}
+
+static void restore_signals(const uint64_t *old)
+{
+	sy_raw4(SYS_rt_sigprocmask, SIG_SETMASK, old, 0, 8);
+}
+
+static enum sy_verdict router_enter(void *ctx, struct sy_call *c, long *result)
+{
+	(void)ctx;
+	if (c->nr == SYS_execve || c->nr == SYS_execveat) /* may not return: nothing blocked */
+		return serve(c, result) == SY_ANSWER ? SY_ANSWER : SY_PASS;
+	uint64_t old;
+	block_signals(&old);
+	int v = serve(c, result);
+	restore_signals(&old);
+	return v == SY_ANSWER ? SY_ANSWER : SY_PASS;
+}
+
+static void router_fork_child(void *ctx)
+{
+	(void)ctx;
+	sy_vfd_fork_child();
+	sy_cwd_lock = 0;
+	if (sy_cwd.m)
+		sy_cwd.m->be->hold(sy_cwd.m->fs, sy_cwd.node);
+	for (int i = 0; i < sy_nmounts; i++)
+		if (sy_mounts[i].be->fork_child)
+			sy_mounts[i].be->fork_child(sy_mounts[i].fs);
+}
+
+static const struct sy_hook router_hook = {
+    .version = SY_HOOK_API_VERSION,
+    .name = "vfs",
+    .interest = interest,
+    .enter = router_enter,
+    .fork_child = router_fork_child,
+};
+
+void sy_vfs_setup(const struct sy_options *o)
+{
+	if (o->nmounts == 0)
+		return;
+	umask_now = (uint32_t)sy_raw1(SYS_umask, 0);
+	sy_raw1(SYS_umask, umask_now);
+	sy_fd_map_setup();
+	sy_vfd_setup();
+	sy_vfs_mounts_setup(o);
+	for (size_t i = 0; i < sizeof(path_calls) / sizeof(path_calls[0]); i++)
+		sy_interest_add(interest, path_calls[i]);
+	for (size_t i = 0; i < sizeof(fd_calls) / sizeof(fd_calls[0]); i++)
+		sy_interest_add(interest, fd_calls[i]);
+	if (sy_hook_register(&router_hook) < 0)
+		sy_die("cannot register the VFS router");
+	/* fd calls: only for virtual fds, unless another hook wants them all */
+	for (size_t i = 0; i < sizeof(fd_calls) / sizeof(fd_calls[0]); i++)
+		sy_fd_interest(fd_calls[i], &router_hook);
+}

@@ -1,0 +1,1232 @@
+/*
+ * Served system calls on open files: open and the calls on virtual fds
+ * (data, offsets, flags, directories, dup and close), with the kernel's
+ * checks in the kernel's order, so errno is what tmpfs would give.
+ *
+ * Data moves through a per-thread bounce buffer: the backend never touches
+ * program memory, so a bad pointer is EFAULT (from process_vm_readv/writev),
+ * never a fault inside switchyard.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "layer.h"
+#include "sy.h"
+
+#define MAX_RW ((size_t)0x7ffff000) /* the kernel's MAX_RW_COUNT */
+#define TMPFILE_BIT 020000000	    /* O_TMPFILE without its O_DIRECTORY */
+#define ST_VALID 0x20		    /* f_flags: the flags are valid (the kernel's) */
+#define ST_RDONLY 1
+
+static void *bounce(void)
+{
+	struct sy_thread *t = sy_thread_self();
+	if (!t->vfs_buf) {
+		long p = sy_raw6(SYS_mmap, 0, SY_VFS_BUF, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p < 0 && p > -4096)
+			return NULL;
+		t->vfs_buf = (void *)p;
+	}
+	return t->vfs_buf;
+}
+
+static long pos_get(int fd)
+{
+	return sy_raw3(SYS_lseek, fd, 0, SEEK_CUR);
+}
+
+static void pos_set(int fd, int64_t pos)
+{
+	sy_raw3(SYS_lseek, fd, pos, SEEK_SET);
+}
+
+/* Reads len bytes at off (off < 0: at the description's offset, which then
+ * advances) into program memory. */
+long sy_vfs_read_at(struct vfile *v, int fd, void *ubuf, size_t len, int64_t off, int advance)
+{
+	char *b = bounce();
+	if (!b)
+		return -ENOMEM;
+	if (len > MAX_RW)
+		len = MAX_RW;
+	if (advance)
+		sy_spin_lock(&v->pos_lock);
+	if (off < 0)
+		off = pos_get(fd);
+	size_t done = 0;
+	long r = 0;
+	while (done < len) {
+		size_t chunk = len - done < SY_VFS_BUF ? len - done : SY_VFS_BUF;
+		r = v->m->be->read(v->m->fs, v->node, b, chunk, (uint64_t)off + done);
+		if (r <= 0)
+			break;
+		if (sy_copy_out((char *)ubuf + done, b, (size_t)r) < 0) {
+			r = -EFAULT;
+			break;
+		}
+		done += (size_t)r;
+		if ((size_t)r < chunk)
+			break;
+	}
+	if (advance) {
+		if (done)
+			pos_set(fd, off + (int64_t)done);
+		sy_spin_unlock(&v->pos_lock);
+	}
+	return done ? (long)done : r;
+}
+
+long sy_vfs_write_at(struct vfile *v, int fd, const void *ubuf, size_t len, int64_t off,
+		     int advance)
+{
+	char *b = bounce();
+	if (!b)
+		return -ENOMEM;
+	if (len > MAX_RW)
+		len = MAX_RW;
+	struct sy_vfs_cred cred;
+	sy_cred(&cred);
+	if (advance)
+		sy_spin_lock(&v->pos_lock);
+	long fl = sy_raw2(SYS_fcntl, fd, F_GETFL);
+	if (fl >= 0 && (fl & O_APPEND)) {
+		struct sy_vfs_attr a;
+		if (v->m->be->getattr(v->m->fs, v->node, &a) == 0)
+			off = (int64_t)a.size;
+	} else if (off < 0) {
+		off = pos_get(fd);
+	}
+	size_t done = 0;
+	long r = 0;
+	do {
+		size_t chunk = len - done < SY_VFS_BUF ? len - done : SY_VFS_BUF;
+		if (sy_copy_in(b, (const char *)ubuf + done, chunk) < 0) {
+			r = -EFAULT;
+			break;
+		}
+		r = v->m->be->write(v->m->fs, v->node, b, chunk, (uint64_t)off + done, &cred);
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+		if ((size_t)r < chunk)
+			break;
+	} while (done < len);
+	if (advance) {
+		if (done)
+			pos_set(fd, off + (int64_t)done);
+		sy_spin_unlock(&v->pos_lock);
+	}
+	return done ? (long)done : r;
+}
+
+/* ------------------------------------------------------------------ open */
+
+/* Opens an existing node (held by `at`, whose reference moves on). */
+static long open_node(struct loc *at, int flags, int created)
+{
+	struct sy_mount *m = at->m;
+	struct sy_vfs_attr a;
+	int r = m->be->getattr(m->fs, at->node, &a);
+	if (r < 0)
+		goto out;
+	int acc = flags & O_ACCMODE;
+	uint32_t type = a.mode & S_IFMT;
+	if (flags & O_PATH) {
+		if ((flags & O_DIRECTORY) && type != S_IFDIR) {
+			r = -ENOTDIR;
+			goto out;
+		}
+		r = sy_vfd_open(m, at->node, type,
+				flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), at->path);
+		at->m = NULL;
+		return r;
+	}
+	if (type == S_IFLNK) { /* O_NOFOLLOW on a symlink */
+		r = -ELOOP;
+		goto out;
+	}
+	if ((flags & O_DIRECTORY) && type != S_IFDIR) {
+		r = -ENOTDIR;
+		goto out;
+	}
+	int writes = acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC);
+	if (type == S_IFDIR && (writes || (flags & O_CREAT))) {
+		r = -EISDIR;
+		goto out;
+	}
+	if (type == S_IFSOCK) {
+		r = -ENXIO;
+		goto out;
+	}
+	if (type != S_IFREG && type != S_IFDIR) { /* FIFOs and devices are not served */
+		r = -EOPNOTSUPP;
+		goto out;
+	}
+	if (!created) {
+		int want = (acc == O_RDONLY || acc == O_RDWR ? R_OK : 0) | (writes ? W_OK : 0);
+		r = sy_may(&a, want);
+		if (r < 0)
+			goto out;
+		if (writes && m->readonly) {
+			r = -EROFS;
+			goto out;
+		}
+	}
+	if ((flags & O_TRUNC) && !created && type == S_IFREG) {
+		struct sy_vfs_attr t = {.size = 0};
+		struct sy_vfs_cred cred;
+		r = m->be->setattr(m->fs, at->node, &t, SY_VFS_SET_SIZE, sy_cred(&cred));
+		if (r < 0)
+			goto out;
+	}
+	r = sy_vfd_open(m, at->node, type, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC),
+			at->path);
+	at->m = NULL; /* the reference went with it */
+	return r;
+out:
+	sy_loc_drop(at);
+	return r;
+}
+
+static int to_walk_how(uint64_t resolve)
+{
+	int how = 0;
+	if (resolve & RESOLVE_NO_SYMLINKS)
+		how |= WALK_NO_SYMLINKS;
+	if (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT))
+		how |= WALK_BENEATH;
+	if (resolve & RESOLVE_NO_XDEV)
+		how |= WALK_NO_XDEV;
+	return how;
+}
+
+/* Kernel side after a walk through a mount: the same call on its path. */
+static long kernel_open(const char *path, long flags, long mode)
+{
+	return sy_raw4(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
+/* Returns 1 if the kernel takes the call as it is. */
+static long do_open(int dirfd, const char *path, int flags, uint32_t mode, int how, long *result)
+{
+	struct loc at;
+	char last[256];
+	int wf, r;
+	int links = 0;
+	if ((flags & O_CREAT) && (flags & O_DIRECTORY) && !(flags & TMPFILE_BIT)) {
+		*result = -EINVAL;
+		return 0;
+	}
+	if ((flags & TMPFILE_BIT) && !(flags & O_DIRECTORY)) {
+		*result = -EINVAL;
+		return 0;
+	}
+	if (flags & TMPFILE_BIT) {
+		r = sy_walk(dirfd, path, WALK_FOLLOW | how, &at, NULL, NULL);
+		if (r == 1)
+			return 1;
+		if (r < 0) {
+			*result = r;
+			return 0;
+		}
+		if (!at.m) {
+			*result = kernel_open(at.path, flags, mode);
+			return 0;
+		}
+		/* an unnamed file: created under a hidden name, then unlinked */
+		struct sy_vfs_attr a;
+		r = at.m->be->getattr(at.m->fs, at.node, &a);
+		if (r == 0 && !S_ISDIR(a.mode))
+			r = -ENOTDIR;
+		if (r == 0 && (flags & O_ACCMODE) == O_RDONLY)
+			r = -EINVAL;
+		if (r == 0)
+			r = sy_may(&a, W_OK | X_OK);
+		if (r < 0) {
+			sy_loc_drop(&at);
+			*result = r;
+			return 0;
+		}
+		char name[64];
+		static long tmp_seq;
+		snprintf(name, sizeof(name), ".switchyard-tmpfile-%ld-%ld", sy_raw0(SYS_getpid),
+			 __atomic_fetch_add(&tmp_seq, 1, __ATOMIC_RELAXED));
+		struct sy_vfs_cred cred;
+		struct sy_vfs_node *node;
+		r = at.m->be->create(at.m->fs, at.node, name,
+				     S_IFREG | (mode & 07777 & ~sy_umask()), 0, sy_cred(&cred),
+				     &node);
+		if (r == 0) {
+			at.m->be->unlink(at.m->fs, at.node, name);
+			at.m->be->release(at.m->fs, at.node);
+			at.node = node;
+			snprintf(at.path + strlen(at.path), sizeof(at.path) - strlen(at.path),
+				 "/#%s", name + 1);
+			*result =
+			    open_node(&at, (flags & ~(TMPFILE_BIT | O_DIRECTORY)) | O_CREAT, 1);
+			return 0;
+		}
+		sy_loc_drop(&at);
+		*result = r;
+		return 0;
+	}
+	if (!(flags & O_CREAT)) {
+		int follow = (flags & O_NOFOLLOW) ? 0 : WALK_FOLLOW;
+		r = sy_walk(dirfd, path, follow | how, &at, NULL, &wf);
+		if (r == 1)
+			return 1;
+		if (r < 0) {
+			*result = r;
+			return 0;
+		}
+		if (!at.m) {
+			*result = kernel_open(at.path, flags, mode);
+			return 0;
+		}
+		*result = open_node(&at, flags, 0);
+		return 0;
+	}
+	/* O_CREAT: the parent, then the last name (following a symlink there) */
+	struct loc start;
+	int have_start = 0;
+	char pathbuf[PATH_MAX];
+	size_t plen = strnlen(path, sizeof(pathbuf) - 1);
+	memcpy(pathbuf, path, plen);
+	pathbuf[plen] = 0;
+	for (;;) {
+		r = sy_walk_from(dirfd, have_start ? &start : NULL, pathbuf, WALK_PARENT | how, &at,
+				 last, &wf);
+		if (have_start)
+			sy_loc_drop(&start);
+		have_start = 0;
+		if (r == 1)
+			return links ? (*result = kernel_open(pathbuf, flags, mode), 0) : 1;
+		if (r < 0) {
+			*result = r;
+			return 0;
+		}
+		if (!last[0] || strcmp(last, ".") == 0 || strcmp(last, "..") == 0 ||
+		    (wf & WALK_DIR)) {
+			sy_loc_drop(&at);
+			*result = -EISDIR;
+			return 0;
+		}
+		if (!at.m) {
+			size_t l = strlen(at.path);
+			snprintf(at.path + l, sizeof(at.path) - l, "%s%s", l > 1 ? "/" : "", last);
+			struct sy_mount *m = sy_vfs_mount_at(at.path, strlen(at.path));
+			if (m) { /* the mount point itself: a directory */
+				*result = (flags & O_EXCL) ? -EEXIST : -EISDIR;
+				return 0;
+			}
+			*result = kernel_open(at.path, flags, mode);
+			return 0;
+		}
+		struct sy_mount *m = at.m;
+		struct sy_vfs_node *node;
+		r = m->be->lookup(m->fs, at.node, last, &node);
+		if (r == -ENOENT) {
+			struct sy_vfs_attr da;
+			r = m->be->getattr(m->fs, at.node, &da);
+			if (r == 0)
+				r = sy_may(&da, W_OK | X_OK);
+			if (r == 0 && m->readonly)
+				r = -EROFS;
+			struct sy_vfs_cred cred;
+			if (r == 0)
+				r = m->be->create(m->fs, at.node, last,
+						  S_IFREG | (mode & 07777 & ~sy_umask()), 0,
+						  sy_cred(&cred), &node);
+			if (r == -EEXIST) { /* lost a race: open what is there */
+				sy_loc_drop(&at);
+				continue;
+			}
+			if (r < 0) {
+				sy_loc_drop(&at);
+				*result = r;
+				return 0;
+			}
+			m->be->release(m->fs, at.node);
+			at.node = node;
+			size_t l = strlen(at.path);
+			snprintf(at.path + l, sizeof(at.path) - l, "%s%s", l > 1 ? "/" : "", last);
+			*result = open_node(&at, flags, 1);
+			return 0;
+		}
+		if (r < 0) {
+			sy_loc_drop(&at);
+			*result = r;
+			return 0;
+		}
+		if (flags & O_EXCL) {
+			m->be->release(m->fs, node);
+			sy_loc_drop(&at);
+			*result = -EEXIST;
+			return 0;
+		}
+		struct sy_vfs_attr a;
+		r = m->be->getattr(m->fs, node, &a);
+		if (r == 0 && S_ISLNK(a.mode) && !(flags & O_NOFOLLOW)) {
+			/* follow it: the target, from the link's directory */
+			if (++links > 40 || (how & WALK_NO_SYMLINKS)) {
+				m->be->release(m->fs, node);
+				sy_loc_drop(&at);
+				*result = -ELOOP;
+				return 0;
+			}
+			long n = m->be->readlink(m->fs, node, pathbuf, sizeof(pathbuf) - 1);
+			m->be->release(m->fs, node);
+			if (n <= 0) {
+				sy_loc_drop(&at);
+				*result = n < 0 ? n : -ENOENT;
+				return 0;
+			}
+			pathbuf[n] = 0;
+			start = at;
+			have_start = 1;
+			continue;
+		}
+		m->be->release(m->fs, at.node);
+		at.node = node;
+		size_t l = strlen(at.path);
+		snprintf(at.path + l, sizeof(at.path) - l, "%s%s", l > 1 ? "/" : "", last);
+		if (r < 0) {
+			sy_loc_drop(&at);
+			*result = r;
+			return 0;
+		}
+		*result = open_node(&at, flags, 0);
+		return 0;
+	}
+}
+
+int sy_sys_open(struct sy_call *c, long *result)
+{
+	int dirfd = AT_FDCWD;
+	long upath, flags, mode;
+	uint64_t resolve = 0;
+	switch (c->nr) {
+	case SYS_open:
+		upath = c->args[0], flags = c->args[1], mode = c->args[2];
+		break;
+	case SYS_creat:
+		upath = c->args[0], flags = O_CREAT | O_WRONLY | O_TRUNC, mode = c->args[1];
+		break;
+	case SYS_openat:
+		dirfd = (int)c->args[0], upath = c->args[1], flags = c->args[2], mode = c->args[3];
+		break;
+	default: { /* openat2 */
+		struct open_how oh;
+		size_t size = (size_t)c->args[3];
+		if (size < sizeof(oh) || size > 4096)
+			return SY_PASS; /* the kernel's EINVAL / E2BIG */
+		if (sy_copy_in(&oh, (const void *)c->args[2], sizeof(oh)) < 0)
+			return SY_PASS; /* EFAULT */
+		dirfd = (int)c->args[0], upath = c->args[1];
+		flags = (long)oh.flags, mode = (long)oh.mode, resolve = oh.resolve;
+		if ((oh.flags >> 32) || (oh.mode & ~07777ull) ||
+		    (oh.mode && !(oh.flags & (O_CREAT | __O_TMPFILE))) ||
+		    (resolve &
+		     ~(uint64_t)(RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS |
+				 RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED)) ||
+		    ((resolve & RESOLVE_BENEATH) && (resolve & RESOLVE_IN_ROOT)))
+			return SY_PASS; /* the kernel's EINVAL */
+	}
+	}
+	char path[PATH_MAX + 1];
+	long n = sy_copy_string_in(path, (const char *)upath, sizeof(path));
+	if (n < 0)
+		return SY_PASS; /* EFAULT from the kernel */
+	if (n >= PATH_MAX) {
+		*result = -ENAMETOOLONG;
+		return SY_ANSWER;
+	}
+	if (!path[0])
+		return SY_PASS; /* ENOENT */
+	if (!sy_walk_may_enter(dirfd, path))
+		return SY_PASS;
+	if (c->nr != SYS_openat2)
+		mode &= 07777;
+	if (resolve & RESOLVE_CACHED) {
+		*result = -EAGAIN;
+		return SY_ANSWER;
+	}
+	if (do_open(dirfd, path, (int)flags, (uint32_t)mode, to_walk_how(resolve), result) == 1)
+		return SY_PASS;
+	return SY_ANSWER;
+}
+
+/* --------------------------------------------------------------- fd calls */
+
+static int can_read(const struct vfile *v)
+{
+	return !(v->oflags & O_PATH) && (v->oflags & O_ACCMODE) != O_WRONLY;
+}
+
+static int can_write(const struct vfile *v)
+{
+	int acc = v->oflags & O_ACCMODE;
+	return !(v->oflags & O_PATH) && (acc == O_WRONLY || acc == O_RDWR);
+}
+
+static long rw_check(const struct vfile *v, int write)
+{
+	if (write ? !can_write(v) : !can_read(v))
+		return -EBADF;
+	if (v->type == S_IFDIR)
+		return -EISDIR;
+	return 0;
+}
+
+/* The iovec array of a readv/writev, checked as the kernel checks it. */
+static long get_iov(long uiov, long cnt, struct iovec *iov)
+{
+	if (cnt < 0 || cnt > IOV_MAX)
+		return -EINVAL;
+	if (cnt && sy_copy_in(iov, (const void *)uiov, (size_t)cnt * sizeof(*iov)) < 0)
+		return -EFAULT;
+	size_t total = 0;
+	for (long i = 0; i < cnt; i++) {
+		if ((ssize_t)iov[i].iov_len < 0 || total + iov[i].iov_len < total ||
+		    total + iov[i].iov_len > (size_t)SSIZE_MAX)
+			return -EINVAL;
+		total += iov[i].iov_len;
+	}
+	return 0;
+}
+
+static long rw_vec(struct vfile *v, int fd, const struct iovec *iov, long cnt, int64_t off,
+		   int write)
+{
+	int advance = off < 0;
+	if (advance)
+		sy_spin_lock(&v->pos_lock);
+	int64_t pos = advance ? pos_get(fd) : off;
+	long total = 0;
+	for (long i = 0; i < cnt; i++) {
+		if (!iov[i].iov_len)
+			continue;
+		long r = write ? sy_vfs_write_at(v, fd, iov[i].iov_base, iov[i].iov_len, pos, 0)
+			       : sy_vfs_read_at(v, fd, iov[i].iov_base, iov[i].iov_len, pos, 0);
+		if (r < 0) {
+			if (!total)
+				total = r;
+			break;
+		}
+		if (write && advance && i == 0) {
+			/* O_APPEND: the first chunk went to the end; follow it */
+			long fl = sy_raw2(SYS_fcntl, fd, F_GETFL);
+			if (fl >= 0 && (fl & O_APPEND)) {
+				struct sy_vfs_attr a;
+				if (v->m->be->getattr(v->m->fs, v->node, &a) == 0)
+					pos = (int64_t)a.size - r;
+			}
+		}
+		total += r;
+		pos += r;
+		if ((size_t)r < iov[i].iov_len)
+			break;
+	}
+	if (advance) {
+		if (total > 0)
+			pos_set(fd, pos);
+		sy_spin_unlock(&v->pos_lock);
+	}
+	return total;
+}
+
+static long do_lseek(struct vfile *v, int fd, int64_t off, int whence)
+{
+	if (v->oflags & O_PATH)
+		return -EBADF;
+	struct sy_vfs_attr a;
+	switch (whence) {
+	case SEEK_SET:
+	case SEEK_CUR:
+		return sy_raw3(SYS_lseek, fd, off, whence);
+	case SEEK_END:
+	case SEEK_DATA:
+	case SEEK_HOLE: {
+		if (v->type == S_IFDIR)
+			return -EINVAL;
+		long r = v->m->be->getattr(v->m->fs, v->node, &a);
+		if (r < 0)
+			return r;
+		int64_t size = (int64_t)a.size, to;
+		if (whence == SEEK_END) {
+			if (__builtin_add_overflow(size, off, &to) || to < 0)
+				return -EINVAL;
+		} else {
+			if (off < 0 || off >= size)
+				return -ENXIO;
+			to = whence == SEEK_DATA ? off : size; /* no holes are reported */
+		}
+		return sy_raw3(SYS_lseek, fd, to, SEEK_SET);
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+/* getdents64 (big) and getdents: "." and ".." first, then the backend's
+ * entries; the description's offset is 0, 1, then 2 + the backend's cookie. */
+static long do_getdents(struct vfile *v, int fd, long ubuf, size_t count, int big)
+{
+	if (v->oflags & O_PATH)
+		return -EBADF;
+	if (v->type != S_IFDIR)
+		return -ENOTDIR;
+	char *out = bounce();
+	if (!out)
+		return -ENOMEM;
+	if (count > SY_VFS_BUF / 2)
+		count = SY_VFS_BUF / 2;
+	struct sy_vfs_dirent *ents = (struct sy_vfs_dirent *)(out + SY_VFS_BUF / 2);
+	size_t nents = (SY_VFS_BUF / 2) / sizeof(*ents);
+	if (nents > 64)
+		nents = 64;
+	struct sy_mount *m = v->m;
+	sy_spin_lock(&v->pos_lock);
+	int64_t pos = pos_get(fd);
+	size_t used = 0;
+	long r = 0;
+	int full = 0;
+	while (!full) {
+		long got;
+		if (pos < 2) {
+			struct sy_vfs_attr a;
+			struct sy_vfs_node *up = NULL;
+			if (pos == 0) {
+				r = m->be->getattr(m->fs, v->node, &a);
+				snprintf(ents[0].name, sizeof(ents[0].name), ".");
+			} else if (v->node == m->root) {
+				/* the mount point's parent is on the kernel's side */
+				struct stat st;
+				char p[SY_MOUNT_PATH_MAX];
+				snprintf(p, sizeof(p), "%s", m->path);
+				*strrchr(p, '/') = 0;
+				r = (int)sy_raw2(SYS_stat, p[0] ? p : "/", &st);
+				a.ino = st.st_ino;
+				snprintf(ents[0].name, sizeof(ents[0].name), "..");
+			} else {
+				r = m->be->parent(m->fs, v->node, &up);
+				if (r == 0) {
+					r = m->be->getattr(m->fs, up, &a);
+					m->be->release(m->fs, up);
+				}
+				snprintf(ents[0].name, sizeof(ents[0].name), "..");
+			}
+			if (r < 0)
+				break;
+			ents[0].ino = a.ino;
+			ents[0].type = DT_DIR;
+			ents[0].next = (uint64_t)pos + 1;
+			got = 1;
+		} else {
+			got = m->be->readdir(m->fs, v->node, (uint64_t)pos - 2, ents, nents);
+			if (got < 0) {
+				r = got;
+				break;
+			}
+			if (got == 0)
+				break;
+			for (long i = 0; i < got; i++)
+				ents[i].next += 2;
+		}
+		for (long i = 0; i < got; i++) {
+			size_t nl = strlen(ents[i].name);
+			size_t reclen =
+			    big ? (19 + nl + 1 + 7) & ~(size_t)7 : (18 + nl + 2 + 7) & ~(size_t)7;
+			if (used + reclen > count) {
+				full = 1;
+				break;
+			}
+			char *rec = out + used;
+			memset(rec, 0, reclen);
+			uint64_t ino = ents[i].ino, next = ents[i].next;
+			uint16_t rl = (uint16_t)reclen;
+			memcpy(rec, &ino, 8);
+			memcpy(rec + 8, &next, 8);
+			memcpy(rec + 16, &rl, 2);
+			if (big) {
+				rec[18] = (char)ents[i].type;
+				memcpy(rec + 19, ents[i].name, nl);
+			} else {
+				memcpy(rec + 18, ents[i].name, nl);
+				rec[reclen - 1] = (char)ents[i].type;
+			}
+			used += reclen;
+			pos = (int64_t)next;
+		}
+	}
+	if (used && sy_copy_out((void *)ubuf, out, used) < 0)
+		r = -EFAULT;
+	else if (used) {
+		pos_set(fd, pos);
+		r = (long)used;
+	} else if (full && r == 0)
+		r = -EINVAL; /* not even one entry fits */
+	sy_spin_unlock(&v->pos_lock);
+	return r;
+}
+
+static long do_getfl(struct vfile *v, int fd)
+{
+	long kfl = sy_raw2(SYS_fcntl, fd, F_GETFL);
+	if (kfl < 0)
+		return kfl;
+	long keep = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+	return (v->oflags & ~(keep | O_CLOEXEC)) | (kfl & keep) | O_LARGEFILE;
+}
+
+/* flock and record locks: not kept by the backends yet. */
+static long do_lock(struct vfile *v, long cmd)
+{
+	(void)v;
+	(void)cmd;
+	return -ENOLCK;
+}
+
+static long do_fcntl(struct vfile *v, int fd, long cmd, long arg)
+{
+	long r;
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		r = sy_raw3(SYS_fcntl, fd, cmd, arg);
+		if (r >= 0)
+			sy_vfd_copied(fd, (int)r);
+		return r;
+	case F_GETFD:
+	case F_SETFD:
+	case F_GETOWN:
+	case F_SETOWN:
+	case F_GETOWN_EX:
+	case F_SETOWN_EX:
+	case F_GETSIG:
+	case F_SETSIG:
+		return sy_raw3(SYS_fcntl, fd, cmd, arg);
+	case F_GETFL:
+		return do_getfl(v, fd);
+	case F_SETFL:
+		if (v->oflags & O_PATH)
+			return -EBADF;
+		return sy_raw3(SYS_fcntl, fd, F_SETFL, arg);
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_GETLK:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		if (v->oflags & O_PATH)
+			return -EBADF;
+		return do_lock(v, cmd);
+	default:
+		return -EINVAL;
+	}
+}
+
+static long do_stat_fd(struct vfile *v, long ubuf)
+{
+	struct sy_vfs_attr a;
+	long r = v->m->be->getattr(v->m->fs, v->node, &a);
+	if (r < 0)
+		return r;
+	struct stat st;
+	sy_attr_to_stat(v->m, &a, &st);
+	return sy_copy_out((void *)ubuf, &st, sizeof(st));
+}
+
+long sy_statfs_out(struct sy_mount *m, long ubuf)
+{
+	struct sy_vfs_statfs s;
+	long r = m->be->statfs(m->fs, &s);
+	if (r < 0)
+		return r;
+	struct statfs st;
+	memset(&st, 0, sizeof(st));
+	st.f_type = (long)s.magic;
+	st.f_bsize = (long)s.bsize;
+	st.f_blocks = s.blocks;
+	st.f_bfree = s.bfree;
+	st.f_bavail = s.bavail;
+	st.f_files = s.files;
+	st.f_ffree = s.ffree;
+	memcpy(&st.f_fsid, &s.fsid, sizeof(st.f_fsid));
+	st.f_namelen = (long)s.namelen;
+	st.f_frsize = (long)s.frsize;
+	st.f_flags = (long)(s.flags | ST_VALID | (m->readonly ? ST_RDONLY : 0));
+	return sy_copy_out((void *)ubuf, &st, sizeof(st));
+}
+
+static long do_truncate(struct sy_mount *m, struct sy_vfs_node *node, int64_t len)
+{
+	if (len < 0)
+		return -EINVAL;
+	struct sy_vfs_attr a = {.size = (uint64_t)len};
+	struct sy_vfs_cred cred;
+	return m->be->setattr(m->fs, node, &a, SY_VFS_SET_SIZE, sy_cred(&cred));
+}
+
+long sy_vfs_chmod(struct sy_mount *m, struct sy_vfs_node *node, uint32_t mode);
+long sy_vfs_chown(struct sy_mount *m, struct sy_vfs_node *node, uint32_t uid, uint32_t gid);
+
+static long fd_call(struct sy_call *c, struct vfile *v, int fd)
+{
+	long *a = c->args;
+	struct iovec iov[IOV_MAX];
+	long r;
+	if (!v->node)
+		return c->nr == SYS_close ? sy_raw1(SYS_close, fd) : -ESTALE;
+	switch (c->nr) {
+	case SYS_read:
+		if ((r = rw_check(v, 0)))
+			return r;
+		return sy_vfs_read_at(v, fd, (void *)a[1], (size_t)a[2], -1, 1);
+	case SYS_write:
+		if ((r = rw_check(v, 1)))
+			return r;
+		if (!a[2])
+			return 0;
+		return sy_vfs_write_at(v, fd, (const void *)a[1], (size_t)a[2], -1, 1);
+	case SYS_pread64:
+	case SYS_pwrite64: {
+		int w = c->nr == SYS_pwrite64;
+		if ((r = rw_check(v, w)))
+			return r;
+		if (a[3] < 0)
+			return -EINVAL;
+		if (!a[2])
+			return 0;
+		return w ? sy_vfs_write_at(v, fd, (const void *)a[1], (size_t)a[2], a[3], 0)
+			 : sy_vfs_read_at(v, fd, (void *)a[1], (size_t)a[2], a[3], 0);
+	}
+	case SYS_readv:
+	case SYS_writev:
+	case SYS_preadv:
+	case SYS_pwritev:
+	case SYS_preadv2:
+	case SYS_pwritev2: {
+		int w = c->nr == SYS_writev || c->nr == SYS_pwritev || c->nr == SYS_pwritev2;
+		int64_t off = -1;
+		if (c->nr == SYS_preadv || c->nr == SYS_pwritev || c->nr == SYS_preadv2 ||
+		    c->nr == SYS_pwritev2) {
+			off = a[3]; /* pos_l; pos_h is 0 on x86-64 */
+			if (off < 0 &&
+			    !((c->nr == SYS_preadv2 || c->nr == SYS_pwritev2) && off == -1))
+				return -EINVAL;
+		}
+		if ((c->nr == SYS_preadv2 || c->nr == SYS_pwritev2) &&
+		    (a[5] & ~(long)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND)))
+			return -EOPNOTSUPP;
+		if ((r = rw_check(v, w)))
+			return r;
+		if ((r = get_iov(a[1], a[2], iov)))
+			return r;
+		if ((c->nr == SYS_pwritev2) && (a[5] & RWF_APPEND)) {
+			struct sy_vfs_attr at;
+			if (v->m->be->getattr(v->m->fs, v->node, &at) == 0)
+				off = (int64_t)at.size;
+		}
+		return rw_vec(v, fd, iov, a[2], off, w);
+	}
+	case SYS_lseek:
+		return do_lseek(v, fd, a[1], (int)a[2]);
+	case SYS_fstat:
+		return do_stat_fd(v, a[1]);
+	case SYS_close:
+		r = sy_raw1(SYS_close, fd);
+		sy_vfd_closed(fd);
+		return r;
+	case SYS_fsync:
+	case SYS_fdatasync:
+		if (v->oflags & O_PATH)
+			return -EBADF;
+		return v->m->be->fsync(v->m->fs, v->node, c->nr == SYS_fdatasync);
+	case SYS_syncfs:
+		return (v->oflags & O_PATH) ? -EBADF : 0;
+	case SYS_ftruncate:
+		if ((v->oflags & O_PATH))
+			return -EBADF;
+		if (a[1] < 0)
+			return -EINVAL;
+		if (v->type != S_IFREG || !can_write(v))
+			return -EINVAL;
+		return do_truncate(v->m, v->node, a[1]);
+	case SYS_fallocate: {
+		int mode = (int)a[1];
+		if (v->oflags & O_PATH)
+			return -EBADF;
+		if (a[2] < 0 || a[3] <= 0)
+			return -EINVAL;
+		if (!can_write(v))
+			return -EBADF;
+		if (v->type == S_IFDIR)
+			return -EISDIR;
+		if (v->type != S_IFREG)
+			return -ENODEV;
+		long fl = sy_raw2(SYS_fcntl, fd, F_GETFL);
+		if ((mode & ~FALLOC_FL_KEEP_SIZE) && fl >= 0 && (fl & O_APPEND))
+			return -EPERM;
+		return v->m->be->fallocate(v->m->fs, v->node, mode, (uint64_t)a[2], (uint64_t)a[3]);
+	}
+	case SYS_fchmod:
+		if (v->oflags & O_PATH)
+			return -EBADF;
+		return sy_vfs_chmod(v->m, v->node, (uint32_t)a[1]);
+	case SYS_fchown:
+		if (v->oflags & O_PATH)
+			return -EBADF;
+		return sy_vfs_chown(v->m, v->node, (uint32_t)a[1], (uint32_t)a[2]);
+	case SYS_getdents64:
+	case SYS_getdents:
+		return do_getdents(v, fd, a[1], (size_t)(unsigned)a[2], c->nr == SYS_getdents64);
+	case SYS_flock:
+		if (v->oflags & O_PATH)
+			return -EBADF;
+		return do_lock(v, a[1]);
+	case SYS_ioctl:
+		if (v->oflags & O_PATH)
+			return -EBADF;
+		switch ((unsigned)a[1]) {
+		case FIOCLEX:
+		case FIONCLEX:
+		case FIONBIO:
+		case FIOASYNC:
+			return sy_raw3(SYS_ioctl, fd, a[1], a[2]);
+		case FIONREAD: {
+			if (v->type != S_IFREG)
+				return -ENOTTY;
+			struct sy_vfs_attr at;
+			r = v->m->be->getattr(v->m->fs, v->node, &at);
+			if (r < 0)
+				return r;
+			long pos = pos_get(fd);
+			int n = (int)((int64_t)at.size > pos ? (int64_t)at.size - pos : 0);
+			return sy_copy_out((void *)a[2], &n, sizeof(n));
+		}
+		case FIGETBSZ: {
+			struct sy_vfs_attr at;
+			r = v->m->be->getattr(v->m->fs, v->node, &at);
+			if (r < 0)
+				return r;
+			int n = (int)at.blksize;
+			return sy_copy_out((void *)a[2], &n, sizeof(n));
+		}
+		default:
+			return -ENOTTY;
+		}
+	case SYS_fstatfs:
+		return sy_statfs_out(v->m, a[1]);
+	case SYS_fcntl:
+		return do_fcntl(v, fd, a[1], a[2]);
+	case SYS_dup:
+		r = sy_raw1(SYS_dup, fd);
+		if (r >= 0)
+			sy_vfd_copied(fd, (int)r);
+		return r;
+	case SYS_fadvise64:
+		if (v->oflags & O_PATH)
+			return -EBADF;
+		if (a[3] < 0 || a[3] > 5)
+			return -EINVAL;
+		return v->type == S_IFREG ? 0 : -ESPIPE;
+	case SYS_readahead:
+		if (!can_read(v))
+			return -EBADF;
+		return v->type == S_IFREG ? 0 : -EINVAL;
+	case SYS_sync_file_range:
+		if (a[1] < 0 || a[2] < 0 || (a[3] & ~7L))
+			return -EINVAL;
+		return (v->oflags & O_PATH) ? -EBADF : 0;
+	}
+	return -ENOSYS;
+}
+
+long sy_vfs_fchdir_node(struct sy_mount *m, struct sy_vfs_node *node, const char *path);
+
+int sy_sys_fdop(struct sy_call *c, long *result)
+{
+	int fd = (int)c->args[0];
+	struct vfile *v = sy_vfd_get(fd);
+	if (c->nr == SYS_fchdir) {
+		if (!v) {
+			long r = sy_raw1(SYS_fchdir, fd);
+			if (r == 0) {
+				sy_spin_lock(&sy_cwd_lock);
+				struct loc old = sy_cwd;
+				sy_cwd.m = NULL;
+				sy_cwd.node = NULL;
+				sy_spin_unlock(&sy_cwd_lock);
+				sy_loc_drop(&old);
+				sy_cwd_refresh();
+			}
+			*result = r;
+			return SY_ANSWER;
+		}
+		*result = v->node ? sy_vfs_fchdir_node(v->m, v->node, v->path) : -ESTALE;
+		if (*result == 0 && v->type != S_IFDIR)
+			*result = -ENOTDIR;
+		sy_vfile_put(v);
+		return SY_ANSWER;
+	}
+	if (!v)
+		return SY_PASS;
+	if (sy_thread_is_vfork_child() && (c->nr == SYS_close || c->nr == SYS_dup)) {
+		/* on the parent's memory: the kernel's part only; the program
+		 * after execve rebuilds its table from the placeholders */
+		sy_vfile_put(v);
+		return SY_PASS;
+	}
+	*result = fd_call(c, v, fd);
+	sy_vfile_put(v);
+	return SY_ANSWER;
+}
+
+/* dup2, dup3, close_range: the kernel does them; the table follows. */
+int sy_sys_dup(struct sy_call *c, long *result)
+{
+	long *a = c->args;
+	if (c->nr == SYS_close_range) {
+		if (!sy_fd_guard(c, result))
+			*result = sy_raw3(SYS_close_range, a[0], a[1], a[2]);
+		if (*result == 0 && !(a[2] & CLOSE_RANGE_CLOEXEC) && !sy_thread_is_vfork_child())
+			sy_vfd_closed_range((unsigned)a[0], (unsigned)a[1]);
+		return SY_ANSWER;
+	}
+	int oldfd = (int)a[0], newfd = (int)a[1];
+	if (!sy_vfd_is_virtual(oldfd) && !sy_vfd_is_virtual(newfd))
+		return SY_PASS;
+	if (sy_fd_guard(c, result))
+		return SY_ANSWER;
+	*result = sy_raw3(c->nr, a[0], a[1], a[2]);
+	if (*result >= 0 && !sy_thread_is_vfork_child())
+		sy_vfd_copied(oldfd, newfd);
+	return SY_ANSWER;
+}
+
+/* ------------------------------------------------- sendfile, splice, ... */
+
+/* Moves up to count bytes from in to out through the bounce buffer; either
+ * may be virtual. *off (if given) is the input offset. */
+static long copy_between(int in, int64_t *inoff, int out, int64_t *outoff, size_t count)
+{
+	struct vfile *vi = sy_vfd_get(in), *vo = sy_vfd_get(out);
+	long r = 0, done = 0;
+	char *b = bounce();
+	if (!b) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((vi && (r = rw_check(vi, 0))) || (vo && (r = rw_check(vo, 1))))
+		goto out;
+	if (count > MAX_RW)
+		count = MAX_RW;
+	while ((size_t)done < count) {
+		size_t chunk = count - (size_t)done;
+		if (chunk > SY_VFS_BUF)
+			chunk = SY_VFS_BUF;
+		long got;
+		if (vi) {
+			int64_t pos = inoff ? *inoff : -1;
+			if (pos < 0)
+				pos = pos_get(in);
+			got = vi->m->be->read(vi->m->fs, vi->node, b, chunk, (uint64_t)pos);
+			if (got > 0) {
+				if (inoff)
+					*inoff = pos + got;
+				else
+					pos_set(in, pos + got);
+			}
+		} else {
+			got = inoff ? sy_raw4(SYS_pread64, in, b, chunk, *inoff)
+				    : sy_raw3(SYS_read, in, b, chunk);
+			if (got > 0 && inoff)
+				*inoff += got;
+		}
+		if (got <= 0) {
+			if (got < 0 && !done)
+				r = got;
+			break;
+		}
+		long put = 0;
+		while (put < got) {
+			long w;
+			if (vo) {
+				struct sy_vfs_cred cred;
+				int64_t pos = outoff ? *outoff : pos_get(out);
+				long fl = sy_raw2(SYS_fcntl, out, F_GETFL);
+				if (fl >= 0 && (fl & O_APPEND)) {
+					struct sy_vfs_attr at;
+					if (vo->m->be->getattr(vo->m->fs, vo->node, &at) == 0)
+						pos = (int64_t)at.size;
+				}
+				w = vo->m->be->write(vo->m->fs, vo->node, b + put,
+						     (size_t)(got - put), (uint64_t)pos,
+						     sy_cred(&cred));
+				if (w > 0) {
+					if (outoff)
+						*outoff = pos + w;
+					else
+						pos_set(out, pos + w);
+				}
+			} else {
+				w = outoff ? sy_raw4(SYS_pwrite64, out, b + put, got - put, *outoff)
+					   : sy_raw3(SYS_write, out, b + put, got - put);
+				if (w > 0 && outoff)
+					*outoff += w;
+			}
+			if (w <= 0) {
+				if (!done && !put)
+					r = w ? w : -EIO;
+				done += put;
+				goto out;
+			}
+			put += w;
+		}
+		done += got;
+		if ((size_t)got < chunk)
+			break;
+	}
+out:
+	if (vi)
+		sy_vfile_put(vi);
+	if (vo)
+		sy_vfile_put(vo);
+	return done ? done : r;
+}
+
+int sy_sys_transfer(struct sy_call *c, long *result)
+{
+	long *a = c->args;
+	int in, out;
+	long uin = 0, uout = 0;
+	size_t count;
+	switch (c->nr) {
+	case SYS_sendfile: /* out, in, offset, count */
+		out = (int)a[0], in = (int)a[1], uin = a[2], count = (size_t)a[3];
+		break;
+	case SYS_copy_file_range: /* in, off_in, out, off_out, len, flags */
+	case SYS_splice:
+		in = (int)a[0], uin = a[1], out = (int)a[2], uout = a[3], count = (size_t)a[4];
+		break;
+	default: /* tee: pipes only */
+		if (sy_vfd_is_virtual((int)a[0]) || sy_vfd_is_virtual((int)a[1])) {
+			*result = -EINVAL;
+			return SY_ANSWER;
+		}
+		return SY_PASS;
+	}
+	if (!sy_vfd_is_virtual(in) && !sy_vfd_is_virtual(out))
+		return SY_PASS;
+	if (c->nr == SYS_copy_file_range && a[5]) {
+		*result = -EINVAL;
+		return SY_ANSWER;
+	}
+	int64_t inoff = 0, outoff = 0;
+	if (uin && sy_copy_in(&inoff, (void *)uin, sizeof(inoff)) < 0) {
+		*result = -EFAULT;
+		return SY_ANSWER;
+	}
+	if (uout && sy_copy_in(&outoff, (void *)uout, sizeof(outoff)) < 0) {
+		*result = -EFAULT;
+		return SY_ANSWER;
+	}
+	if ((uin && inoff < 0) || (uout && outoff < 0)) {
+		*result = -EINVAL;
+		return SY_ANSWER;
+	}
+	*result = copy_between(in, uin ? &inoff : NULL, out, uout ? &outoff : NULL, count);
+	if (*result >= 0) {
+		if (uin)
+			sy_copy_out((void *)uin, &inoff, sizeof(inoff));
+		if (uout)
+			sy_copy_out((void *)uout, &outoff, sizeof(outoff));
+	}
+	return SY_ANSWER;
+}
+
+/* ------------------------------------------------------------------ mmap */
+
+/* mmap of a virtual file: MAP_PRIVATE gets a private copy of the file's
+ * pages; MAP_SHARED needs the backend's pages and is refused with ENODEV
+ * when it cannot be had. */
+int sy_sys_mmap(struct sy_call *c, long *result)
+{
+	long *a = c->args;
+	int fd = (int)a[4];
+	if ((a[3] & MAP_ANONYMOUS) || !sy_vfd_is_virtual(fd))
+		return SY_PASS;
+	struct vfile *v = sy_vfd_get(fd);
+	if (!v)
+		return SY_PASS;
+	size_t len = (size_t)a[1];
+	int prot = (int)a[2], flags = (int)a[3];
+	int64_t off = a[5];
+	long r;
+	int type = flags & MAP_TYPE;
+	if (!len || (off & 4095) || off < 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (!can_read(v) || v->type != S_IFREG) {
+		r = v->type == S_IFREG || (v->oflags & O_PATH) ? -EACCES : -ENODEV;
+		if (v->oflags & O_PATH)
+			r = -EBADF;
+		goto out;
+	}
+	if (type != MAP_PRIVATE) {
+		if ((prot & PROT_WRITE) && !can_write(v)) {
+			r = -EACCES;
+			goto out;
+		}
+		if (prot & PROT_WRITE) {
+			sy_vfs_count_refused();
+			r = -ENODEV;
+			goto out;
+		}
+	}
+	r = sy_raw6(SYS_mmap, a[0], len, PROT_READ | PROT_WRITE,
+		    (flags & ~(MAP_TYPE | MAP_DENYWRITE | MAP_EXECUTABLE)) | MAP_PRIVATE |
+			MAP_ANONYMOUS,
+		    -1, 0);
+	if (r < 0 && r > -4096)
+		goto out;
+	char *p = (char *)r;
+	struct sy_vfs_attr at;
+	if (v->m->be->getattr(v->m->fs, v->node, &at) == 0 && at.size > (uint64_t)off) {
+		size_t want = at.size - (uint64_t)off < len ? at.size - (uint64_t)off : len;
+		size_t done = 0;
+		while (done < want) {
+			long n = v->m->be->read(v->m->fs, v->node, p + done, want - done,
+						(uint64_t)off + done);
+			if (n <= 0)
+				break;
+			done += (size_t)n;
+		}
+	}
+	if (prot != (PROT_READ | PROT_WRITE))
+		sy_raw3(SYS_mprotect, p, len, prot);
+	{
+		struct sy_call k = *c;
+		sy_scan_new_mapping(&k, r);
+	}
+out:
+	sy_vfile_put(v);
+	*result = r;
+	return SY_ANSWER;
+}

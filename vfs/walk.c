@@ -1,0 +1,342 @@
+/*
+ * The path walk, as the kernel's: absolute paths ignore the dirfd, AT_FDCWD
+ * is the virtual cwd (which may be inside a mount), `..` at a mount's root
+ * leaves the mount, symlinks inside a mount are followed with the kernel's
+ * limit of 40 (ELOOP), a trailing '/' asks for a directory.
+ *
+ * On the kernel's side of a path the walk only keeps the path's text: a
+ * walk that never enters a mount says so (return 1) and the kernel takes the
+ * call as the program made it, with its own resolution. Only a walk that
+ * passed through a mount and left it again (`..` at its root, a symlink in
+ * it to an absolute path) hands the kernel a path of the walk's making.
+ * What the walk cannot see: a symlink on the kernel's side that points into
+ * a mount (the kernel follows it to whatever lies at the mount point there).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "layer.h"
+#include "sy.h"
+
+#define MAX_LINKS 40
+
+struct loc sy_cwd;
+int sy_cwd_lock;
+
+void sy_loc_copy(struct loc *dst, const struct loc *src)
+{
+	dst->m = src->m;
+	dst->node = src->node;
+	memcpy(dst->path, src->path, strlen(src->path) + 1);
+	if (dst->m)
+		dst->m->be->hold(dst->m->fs, dst->node);
+}
+
+void sy_loc_drop(struct loc *l)
+{
+	if (l->m && l->node)
+		l->m->be->release(l->m->fs, l->node);
+	l->m = NULL;
+	l->node = NULL;
+}
+
+void sy_cwd_refresh(void)
+{
+	char buf[PATH_MAX];
+	long r = sy_raw2(SYS_getcwd, buf, sizeof(buf));
+	sy_spin_lock(&sy_cwd_lock);
+	if (!sy_cwd.m)
+		snprintf(sy_cwd.path, sizeof(sy_cwd.path), "%s", r > 0 ? buf : "/");
+	sy_spin_unlock(&sy_cwd_lock);
+}
+
+int sy_walk_may_enter(int dirfd, const char *path)
+{
+	if (path[0] != '/') {
+		if (dirfd == AT_FDCWD ? sy_cwd.m != NULL : sy_vfd_is_virtual(dirfd))
+			return 1;
+	}
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		if (len && sy_vfs_is_mount_name(p, len))
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+/* The starting point of a relative walk from dirfd. */
+static int start_at(int dirfd, struct loc *cur)
+{
+	if (dirfd == AT_FDCWD) {
+		sy_spin_lock(&sy_cwd_lock);
+		sy_loc_copy(cur, &sy_cwd);
+		sy_spin_unlock(&sy_cwd_lock);
+		return 0;
+	}
+	struct vfile *v = sy_vfd_get(dirfd);
+	if (v) {
+		int r = 0;
+		if (!v->node)
+			r = -ESTALE;
+		else if (v->type != S_IFDIR)
+			r = -ENOTDIR;
+		else {
+			cur->m = v->m;
+			cur->node = v->node;
+			v->m->be->hold(v->m->fs, v->node);
+			snprintf(cur->path, sizeof(cur->path), "%s", v->path);
+		}
+		sy_vfile_put(v);
+		return r;
+	}
+	struct stat st;
+	long r = sy_raw2(SYS_fstat, dirfd, &st);
+	if (r < 0)
+		return (int)r;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	char p[48];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", dirfd);
+	r = sy_raw4(SYS_readlinkat, AT_FDCWD, p, cur->path, sizeof(cur->path) - 1);
+	if (r < 0)
+		return (int)r;
+	cur->path[r] = 0;
+	cur->m = NULL;
+	cur->node = NULL;
+	return 0;
+}
+
+/* Cuts the last component off an absolute path ("/" stays "/"). */
+static void path_up(char *path)
+{
+	char *s = strrchr(path, '/');
+	if (s == path)
+		path[1] = 0;
+	else if (s)
+		*s = 0;
+}
+
+static int path_down(char *path, const char *name, size_t len)
+{
+	size_t at = strlen(path);
+	if (at > 1)
+		path[at++] = '/';
+	if (at + len + 1 > PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(path + at, name, len);
+	path[at + len] = 0;
+	return 0;
+}
+
+static int step_dotdot(struct loc *cur)
+{
+	if (!cur->m) {
+		path_up(cur->path);
+		return 0;
+	}
+	struct sy_mount *m = cur->m;
+	if (cur->node == m->root) {
+		sy_loc_drop(cur);
+		snprintf(cur->path, sizeof(cur->path), "%s", m->path);
+		path_up(cur->path);
+		return 0;
+	}
+	struct sy_vfs_node *up;
+	int r = m->be->parent(m->fs, cur->node, &up);
+	if (r < 0)
+		return r;
+	m->be->release(m->fs, cur->node);
+	cur->node = up;
+	path_up(cur->path);
+	return 0;
+}
+
+int sy_walk(int dirfd, const char *path, int how, struct loc *out, char *last, int *flags)
+{
+	return sy_walk_from(dirfd, NULL, path, how, out, last, flags);
+}
+
+int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, struct loc *out,
+		 char *last, int *flags)
+{
+	char buf[2][PATH_MAX];
+	int which = 0, links = 0, entered = 0, depth = 0;
+	struct loc *cur = out;
+	if (flags)
+		*flags = 0;
+	if (last)
+		last[0] = 0;
+	if (!path[0])
+		return -ENOENT;
+	size_t plen = strlen(path);
+	if (plen >= PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(buf[0], path, plen + 1);
+	const char *p = buf[0];
+	int r;
+	if (*p == '/' && (how & WALK_BENEATH))
+		return -EXDEV;
+	if (*p == '/') {
+		cur->m = NULL;
+		cur->node = NULL;
+		strcpy(cur->path, "/");
+	} else if (start) {
+		sy_loc_copy(cur, start);
+		entered = cur->m != NULL;
+	} else {
+		r = start_at(dirfd, cur);
+		if (r < 0)
+			return r;
+		entered = cur->m != NULL;
+	}
+	for (;;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		const char *next = p + len;
+		while (*next == '/')
+			next++;
+		int is_last = *next == 0;
+		if (len == 0) /* the end: the path was "/" or ended with '/' */
+			break;
+		if (len > 255) {
+			r = -ENAMETOOLONG;
+			goto fail;
+		}
+		if (is_last && p[len] == '/' && flags)
+			*flags |= WALK_DIR;
+		if (is_last && (how & WALK_PARENT)) {
+			memcpy(last, p, len);
+			last[len] = 0;
+			break;
+		}
+		if (len == 1 && p[0] == '.') {
+			p = next;
+			continue;
+		}
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if ((how & WALK_BENEATH) && depth-- == 0) {
+				r = -EXDEV;
+				goto fail;
+			}
+			if ((how & WALK_NO_XDEV) && cur->m && cur->node == cur->m->root) {
+				r = -EXDEV;
+				goto fail;
+			}
+			r = step_dotdot(cur);
+			if (r < 0)
+				goto fail;
+			p = next;
+			continue;
+		}
+		if (!cur->m) {
+			r = path_down(cur->path, p, len);
+			if (r < 0)
+				goto fail;
+			depth++;
+			struct sy_mount *m = sy_vfs_mount_at(cur->path, strlen(cur->path));
+			if (m && (how & WALK_NO_XDEV)) {
+				r = -EXDEV;
+				goto fail;
+			}
+			if (m) {
+				cur->m = m;
+				cur->node = m->root;
+				m->be->hold(m->fs, m->root);
+				entered = 1;
+			}
+			p = next;
+			continue;
+		}
+		/* inside a mount */
+		struct sy_mount *m = cur->m;
+		char name[256];
+		memcpy(name, p, len);
+		name[len] = 0;
+		struct sy_vfs_node *child;
+		r = m->be->lookup(m->fs, cur->node, name, &child);
+		if (r < 0)
+			goto fail;
+		struct sy_vfs_attr a;
+		r = m->be->getattr(m->fs, child, &a);
+		if (r < 0) {
+			m->be->release(m->fs, child);
+			goto fail;
+		}
+		if (S_ISLNK(a.mode) &&
+		    (!is_last || (how & WALK_FOLLOW) || (flags && (*flags & WALK_DIR)))) {
+			if ((how & WALK_NO_SYMLINKS) || ++links > MAX_LINKS) {
+				m->be->release(m->fs, child);
+				r = -ELOOP;
+				goto fail;
+			}
+			char target[PATH_MAX];
+			long n = m->be->readlink(m->fs, child, target, sizeof(target) - 1);
+			m->be->release(m->fs, child);
+			if (n < 0) {
+				r = (int)n;
+				goto fail;
+			}
+			target[n] = 0;
+			if (n == 0) {
+				r = -ENOENT;
+				goto fail;
+			}
+			/* the rest of the path after the target */
+			char *nb = buf[which ^ 1];
+			size_t rest = strlen(p + len);
+			if ((size_t)n + rest + 1 > PATH_MAX) {
+				r = -ENAMETOOLONG;
+				goto fail;
+			}
+			memcpy(nb, target, (size_t)n);
+			memcpy(nb + n, p + len, rest + 1);
+			which ^= 1;
+			p = nb;
+			if (*p == '/' && (how & WALK_BENEATH)) {
+				r = -EXDEV;
+				goto fail;
+			}
+			if (*p == '/') {
+				if (how & WALK_NO_XDEV) {
+					r = -EXDEV;
+					goto fail;
+				}
+				sy_loc_drop(cur);
+				strcpy(cur->path, "/");
+			}
+			continue;
+		}
+		if (!is_last && !S_ISDIR(a.mode)) {
+			m->be->release(m->fs, child);
+			r = -ENOTDIR;
+			goto fail;
+		}
+		r = path_down(cur->path, p, len);
+		if (r < 0) {
+			m->be->release(m->fs, child);
+			goto fail;
+		}
+		m->be->release(m->fs, cur->node);
+		cur->node = child;
+		depth++;
+		if (is_last && flags && (*flags & WALK_DIR) && !S_ISDIR(a.mode)) {
+			r = -ENOTDIR;
+			goto fail;
+		}
+		p = next;
+	}
+	if (!entered && !cur->m)
+		return 1;
+	return 0;
+fail:
+	sy_loc_drop(cur);
+	return r;
+}
