@@ -16,8 +16,9 @@
 # 2. Runs `bash WORKLOAD W IN` natively twice, W in two fresh tmpfs
 #    directories under /dev/shm: the two outputs must be identical, else the
 #    workload is not deterministic and proves nothing.
-# 3. Runs `bash WORKLOAD /sy-mem/w IN` under `LAUNCHER run -c CONF` where CONF
-#    mounts a memfs at /sy-mem, and compares its output (stdout and stderr
+# 3. Runs `bash WORKLOAD /sy-mem-X/w IN` under `LAUNCHER run -c CONF` where CONF
+#    mounts a memfs at /sy-mem-X (X unique to this run, and absent on the
+#    host before and after the run), and compares its output (stdout and stderr
 #    together, with W written as "W" and IN as "IN") and exit status with the
 #    native run. On a difference prints the diff.
 # Exits 0 when identical, 1 on a difference or error, 77 (skip) when a tool the
@@ -61,20 +62,22 @@ for tool in $needs; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
 done
 
-mount_point=/sy-mem
-[ "$hostfs" = 1 ] && mount_point=/sy-host
-[ -e "$mount_point" ] && fail "$mount_point exists on the host: the memfs run would not prove anything"
-
 tmp=$(mktemp -d /tmp/sy-prog.XXXXXX)
 shm1=$(mktemp -d /dev/shm/sy-prog.XXXXXX)
 shm2=$(mktemp -d /dev/shm/sy-prog.XXXXXX)
 shm3=$(mktemp -d /dev/shm/sy-prog.XXXXXX)
-cleanup() { rm -rf "$tmp" "$shm1" "$shm2" "$shm3"; }
-if [ "$keep" = 1 ]; then
-	echo "run_program: keeping $tmp $shm1 $shm2 $shm3"
-else
-	trap cleanup EXIT
-fi
+# A mount point of this run's own, which must not exist on the host: if
+# something under it reaches the kernel instead of the VFS, it shows there
+# (and is removed afterwards; it did not exist before).
+mount_point=/sy-mem-${tmp##*.}
+[ "$hostfs" = 1 ] && mount_point=/sy-host-${tmp##*.}
+[ -e "$mount_point" ] && { rm -rf "$tmp" "$shm1" "$shm2" "$shm3"; fail "$mount_point exists on the host"; }
+cleanup() {
+	rm -rf "$mount_point"
+	[ "$keep" = 1 ] || rm -rf "$tmp" "$shm1" "$shm2" "$shm3"
+}
+trap cleanup EXIT
+[ "$keep" = 1 ] && echo "run_program: keeping $tmp $shm1 $shm2 $shm3"
 
 # --- the input tree: the same for every run of this invocation ---
 in=$tmp/in
@@ -154,13 +157,20 @@ fi
 cat "$d/launcher-err" >>"$d/raw"
 echo "exit $rc" >>"$d/raw"
 normalize "$d/raw" "$sy_work" >"$d/out"
-[ -e "$mount_point" ] && fail "$mount_point appeared on the host: the workload reached the kernel"
-
+problems=
 if ! cmp -s "$tmp/native1/out" "$d/out"; then
 	echo "--- diff native (tmpfs) vs switchyard ($where), first 200 lines ---"
 	diff -u "$tmp/native1/out" "$d/out" | head -200
+	problems="output under switchyard ($where) differs from native (tmpfs)"
+fi
+if [ -e "$mount_point" ]; then
+	echo "--- created on the host under the mount point (first 20) ---"
+	find "$mount_point" | sed "s|^$mount_point|MOUNT|" | head -20
+	problems="${problems:+$problems; }$mount_point appeared on the host: something under the mount reached the kernel"
+fi
+if [ -n "$problems" ]; then
 	[ "$keep" = 1 ] || echo "(run with -k to keep $tmp)"
-	fail "output under switchyard ($where) differs from native (tmpfs)"
+	fail "$problems"
 fi
 echo "run_program: PASS ($name): $(wc -l <"$d/out") lines identical natively and under switchyard (W on $where)"
 exit 0
