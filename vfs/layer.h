@@ -103,6 +103,7 @@ extern int sy_cwd_lock SY_VH;
 #define WALK_NO_SYMLINKS 8 /* openat2's RESOLVE_NO_SYMLINKS: ELOOP at any symlink */
 #define WALK_BENEATH 16	   /* RESOLVE_BENEATH: EXDEV for '/' or '..' above the start */
 #define WALK_NO_XDEV 32	   /* RESOLVE_NO_XDEV: EXDEV when crossing a mount */
+#define WALK_IN_ROOT 64	   /* RESOLVE_IN_ROOT: '/' and '..' stop at the start */
 
 /* Does path (a string of the program's, copied in) possibly lead into a
  * mount from dirfd? 0: surely not, the kernel takes the call as it is. */
@@ -119,6 +120,9 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 /* A location's copy (with its own reference) and its release. */
 void sy_loc_copy(struct loc *dst, const struct loc *src) SY_VH;
 void sy_loc_drop(struct loc *l) SY_VH;
+/* The present path of a directory node (hint: the path it was reached by);
+ * -ENOENT once it is removed. */
+int sy_node_path(struct sy_mount *m, struct sy_vfs_node *node, const char *hint, char *out) SY_VH;
 /* The kernel cwd's path, refreshed. */
 void sy_cwd_refresh(void) SY_VH;
 

@@ -155,12 +155,12 @@ static long open_node(struct loc *at, int flags, int created)
 		at->m = NULL;
 		return r;
 	}
-	if (type == S_IFLNK) { /* O_NOFOLLOW on a symlink */
-		r = -ELOOP;
-		goto out;
-	}
 	if ((flags & O_DIRECTORY) && type != S_IFDIR) {
 		r = -ENOTDIR;
+		goto out;
+	}
+	if (type == S_IFLNK) { /* O_NOFOLLOW on a symlink */
+		r = -ELOOP;
 		goto out;
 	}
 	int writes = acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC);
@@ -207,8 +207,10 @@ static int to_walk_how(uint64_t resolve)
 	int how = 0;
 	if (resolve & RESOLVE_NO_SYMLINKS)
 		how |= WALK_NO_SYMLINKS;
-	if (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT))
+	if (resolve & RESOLVE_BENEATH)
 		how |= WALK_BENEATH;
+	if (resolve & RESOLVE_IN_ROOT)
+		how |= WALK_IN_ROOT;
 	if (resolve & RESOLVE_NO_XDEV)
 		how |= WALK_NO_XDEV;
 	return how;
@@ -499,11 +501,14 @@ static long get_iov(long uiov, long cnt, struct iovec *iov)
 		return -EINVAL;
 	if (cnt && sy_copy_in(iov, (const void *)uiov, (size_t)cnt * sizeof(*iov)) < 0)
 		return -EFAULT;
+	/* as the kernel: a negative length is EINVAL, and the total is cut
+	 * to MAX_RW (the rest is never touched) */
 	size_t total = 0;
 	for (long i = 0; i < cnt; i++) {
-		if ((ssize_t)iov[i].iov_len < 0 || total + iov[i].iov_len < total ||
-		    total + iov[i].iov_len > (size_t)SSIZE_MAX)
+		if ((ssize_t)iov[i].iov_len < 0)
 			return -EINVAL;
+		if (iov[i].iov_len > MAX_RW - total)
+			iov[i].iov_len = MAX_RW - total;
 		total += iov[i].iov_len;
 	}
 	return 0;
@@ -835,6 +840,8 @@ static long fd_call(struct sy_call *c, struct vfile *v, int fd)
 			return -EOPNOTSUPP;
 		if ((r = rw_check(v, w)))
 			return r;
+		if (!w && (c->nr == SYS_preadv2) && (a[5] & RWF_NOWAIT))
+			return -EOPNOTSUPP; /* as tmpfs */
 		if ((r = get_iov(a[1], a[2], iov)))
 			return r;
 		if ((c->nr == SYS_pwritev2) && (a[5] & RWF_APPEND)) {

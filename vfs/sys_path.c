@@ -164,18 +164,26 @@ static long stat_out(const struct loc *at, long ubuf)
 
 static long statx_out(const struct loc *at, unsigned mask, long ubuf)
 {
-	(void)mask;
 	struct sy_vfs_attr a;
 	long r = at->m->be->getattr(at->m->fs, at->node, &a);
 	if (r < 0)
 		return r;
 	struct statx sx;
 	memset(&sx, 0, sizeof(sx));
-	sx.stx_mask = STATX_BASIC_STATS | STATX_MNT_ID;
-	if (a.btime.tv_sec || a.btime.tv_nsec)
+	/* what Linux 6.x gives for tmpfs: the basic stats (mtime and ctime
+	 * only when asked for, as with multigrain times), the rest if asked */
+	sx.stx_mask = STATX_BASIC_STATS;
+	if (!(mask & (STATX_MTIME | STATX_CTIME)))
+		sx.stx_mask &= ~(unsigned)(STATX_MTIME | STATX_CTIME);
+	if ((mask & STATX_BTIME) && (a.btime.tv_sec || a.btime.tv_nsec))
 		sx.stx_mask |= STATX_BTIME;
+	sx.stx_mask |= mask & (STATX_MNT_ID | 0x4000 /* STATX_MNT_ID_UNIQUE */);
 	sx.stx_blksize = a.blksize;
-	sx.stx_attributes_mask = STATX_ATTR_APPEND | STATX_ATTR_IMMUTABLE | STATX_ATTR_NODUMP;
+	sx.stx_attributes_mask = STATX_ATTR_APPEND | STATX_ATTR_IMMUTABLE | STATX_ATTR_NODUMP |
+				 0x1000 /* AUTOMOUNT */ | 0x2000 /* MOUNT_ROOT */ |
+				 0x200000 /* DAX */;
+	if (at->node == at->m->root)
+		sx.stx_attributes |= 0x2000; /* STATX_ATTR_MOUNT_ROOT */
 	sx.stx_nlink = a.nlink;
 	sx.stx_uid = a.uid;
 	sx.stx_gid = a.gid;
@@ -552,6 +560,8 @@ static int do_rename(int olddir, const char *oldpath, int newdir, const char *ne
 				r = -ENOENT;
 		}
 	}
+	if (r == 0 && (wb & WALK_DIR) && !S_ISDIR(sa.mode))
+		r = -ENOTDIR;
 	if (r == 0 && dst && m->be->getattr(m->fs, dst, &da) == 0) {
 		if (m->be->node_id(m->fs, dst) == m->be->node_id(m->fs, src) &&
 		    !(flags & RENAME_EXCHANGE)) {
@@ -906,9 +916,20 @@ static int do_getcwd(long ubuf, long size, long *result)
 	if (!sy_cwd.m)
 		return SY_PASS;
 	char path[PATH_MAX];
+	struct loc cwd;
 	sy_spin_lock(&sy_cwd_lock);
-	snprintf(path, sizeof(path), "%s", sy_cwd.path);
+	sy_loc_copy(&cwd, &sy_cwd);
 	sy_spin_unlock(&sy_cwd_lock);
+	if (!cwd.m) {
+		sy_loc_drop(&cwd);
+		return SY_PASS;
+	}
+	int r = sy_node_path(cwd.m, cwd.node, cwd.path, path);
+	sy_loc_drop(&cwd);
+	if (r < 0) {
+		*result = r;
+		return SY_ANSWER;
+	}
 	size_t len = strlen(path) + 1;
 	if ((size_t)size < len)
 		*result = -ERANGE;
@@ -1035,6 +1056,8 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 	case SYS_newfstatat:
 	case SYS_statx: {
 		int flags = (int)(nr == SYS_statx ? args[2] : args[3]);
+		if (nr == SYS_statx && ((unsigned)args[3] & 0x80000000u))
+			return SY_PASS; /* STATX__RESERVED: the kernel's EINVAL */
 		r = get_path(args[1], path, 1);
 		if (r < 0)
 			return SY_PASS; /* the kernel gives the same EFAULT / ENAMETOOLONG */

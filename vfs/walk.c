@@ -150,6 +150,19 @@ static int step_dotdot(struct loc *cur)
 	}
 	struct sy_vfs_node *up;
 	int r = m->be->parent(m->fs, cur->node, &up);
+	if (r == -ENOENT) {
+		/* a removed directory: its parent is where it was, by name */
+		char where[PATH_MAX];
+		memcpy(where, cur->path, strlen(cur->path) + 1);
+		path_up(where);
+		sy_loc_drop(cur);
+		r = sy_walk(AT_FDCWD, where, WALK_FOLLOW, cur, NULL, NULL);
+		if (r == 1) {
+			memcpy(cur->path, where, strlen(where) + 1);
+			return 0;
+		}
+		return r;
+	}
 	if (r < 0)
 		return r;
 	m->be->release(m->fs, cur->node);
@@ -167,8 +180,11 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 		 char *last, int *flags)
 {
 	char buf[2][PATH_MAX];
-	int which = 0, links = 0, entered = 0, depth = 0;
+	int which = 0, links = 0, entered = 0, depth = 0, trail = 0;
 	struct loc *cur = out;
+	struct loc root; /* RESOLVE_IN_ROOT: where '/' is */
+	root.m = NULL;
+	root.node = NULL;
 	if (flags)
 		*flags = 0;
 	if (last)
@@ -181,9 +197,16 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 	memcpy(buf[0], path, plen + 1);
 	const char *p = buf[0];
 	int r;
-	if (*p == '/' && (how & WALK_BENEATH))
+	if (*p == '/' && (how & WALK_BENEATH) && !(how & WALK_IN_ROOT))
 		return -EXDEV;
-	if (*p == '/') {
+	if (how & WALK_IN_ROOT) {
+		if (start)
+			sy_loc_copy(&root, start);
+		else if ((r = start_at(dirfd, &root)) < 0)
+			return r;
+		sy_loc_copy(cur, &root);
+		entered = cur->m != NULL;
+	} else if (*p == '/') {
 		cur->m = NULL;
 		cur->node = NULL;
 		strcpy(cur->path, "/");
@@ -210,8 +233,8 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 			r = -ENAMETOOLONG;
 			goto fail;
 		}
-		if (is_last && p[len] == '/' && flags)
-			*flags |= WALK_DIR;
+		if (is_last && p[len] == '/')
+			trail = 1;
 		if (is_last && (how & WALK_PARENT)) {
 			memcpy(last, p, len);
 			last[len] = 0;
@@ -222,6 +245,10 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 			continue;
 		}
 		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if ((how & WALK_IN_ROOT) && depth == 0) {
+				p = next;
+				continue;
+			}
 			if ((how & WALK_BENEATH) && depth-- == 0) {
 				r = -EXDEV;
 				goto fail;
@@ -270,8 +297,7 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 			m->be->release(m->fs, child);
 			goto fail;
 		}
-		if (S_ISLNK(a.mode) &&
-		    (!is_last || (how & WALK_FOLLOW) || (flags && (*flags & WALK_DIR)))) {
+		if (S_ISLNK(a.mode) && (!is_last || (how & WALK_FOLLOW) || trail)) {
 			if ((how & WALK_NO_SYMLINKS) || ++links > MAX_LINKS) {
 				m->be->release(m->fs, child);
 				r = -ELOOP;
@@ -300,6 +326,12 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 			memcpy(nb + n, p + len, rest + 1);
 			which ^= 1;
 			p = nb;
+			if (*p == '/' && (how & WALK_IN_ROOT)) {
+				sy_loc_drop(cur);
+				sy_loc_copy(cur, &root);
+				depth = 0;
+				continue;
+			}
 			if (*p == '/' && (how & WALK_BENEATH)) {
 				r = -EXDEV;
 				goto fail;
@@ -327,16 +359,91 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 		m->be->release(m->fs, cur->node);
 		cur->node = child;
 		depth++;
-		if (is_last && flags && (*flags & WALK_DIR) && !S_ISDIR(a.mode)) {
+		if (is_last && trail && !S_ISDIR(a.mode)) {
 			r = -ENOTDIR;
 			goto fail;
 		}
 		p = next;
 	}
+	if (flags && trail)
+		*flags |= WALK_DIR;
+	sy_loc_drop(&root);
 	if (!entered && !cur->m)
 		return 1;
 	return 0;
 fail:
+	sy_loc_drop(&root);
 	sy_loc_drop(cur);
 	return r;
+}
+
+/* The name of node `ino` in directory dir, by reading the directory. */
+static int name_in(struct sy_mount *m, struct sy_vfs_node *dir, uint64_t ino, char *name)
+{
+	struct sy_vfs_dirent ents[8];
+	uint64_t cookie = 0;
+	for (;;) {
+		long n = m->be->readdir(m->fs, dir, cookie, ents, 8);
+		if (n <= 0)
+			return n < 0 ? (int)n : -ENOENT;
+		for (long i = 0; i < n; i++)
+			if (ents[i].ino == ino) {
+				memcpy(name, ents[i].name, strlen(ents[i].name) + 1);
+				return 0;
+			}
+		cookie = ents[n - 1].next;
+	}
+}
+
+int sy_node_path(struct sy_mount *m, struct sy_vfs_node *node, const char *hint, char *out)
+{
+	/* the path it was reached by, if it still leads to it */
+	struct loc at;
+	if (hint[0] && sy_walk(AT_FDCWD, hint, WALK_FOLLOW, &at, NULL, NULL) == 0) {
+		int same =
+		    at.m == m && m->be->node_id(m->fs, at.node) == m->be->node_id(m->fs, node);
+		sy_loc_drop(&at);
+		if (same) {
+			memcpy(out, hint, strlen(hint) + 1);
+			return 0;
+		}
+	}
+	char tmp[PATH_MAX];
+	size_t start = sizeof(tmp) - 1;
+	tmp[start] = 0;
+	struct sy_vfs_node *cur = node;
+	m->be->hold(m->fs, cur);
+	int r = 0;
+	while (m->be->node_id(m->fs, cur) != m->be->node_id(m->fs, m->root)) {
+		struct sy_vfs_attr a;
+		struct sy_vfs_node *up;
+		char name[256];
+		r = m->be->getattr(m->fs, cur, &a);
+		if (r == 0)
+			r = m->be->parent(m->fs, cur, &up);
+		if (r < 0)
+			break;
+		r = name_in(m, up, a.ino, name);
+		m->be->release(m->fs, cur);
+		cur = up;
+		if (r < 0)
+			break;
+		size_t len = strlen(name);
+		if (len + 1 > start) {
+			r = -ENAMETOOLONG;
+			break;
+		}
+		start -= len;
+		memcpy(tmp + start, name, len);
+		tmp[--start] = '/';
+	}
+	m->be->release(m->fs, cur);
+	if (r < 0)
+		return r;
+	size_t tail = sizeof(tmp) - 1 - start;
+	if (m->pathlen + tail + 1 > PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(out, m->path, m->pathlen);
+	memcpy(out + m->pathlen, tmp + start, tail + 1);
+	return 0;
 }
