@@ -209,20 +209,48 @@ print("O_DIRECTORY on file:", err(os.open, "fl", os.O_RDONLY | os.O_DIRECTORY))
 print("O_NOFOLLOW on link:", err(os.open, "pl/link", os.O_RDONLY | os.O_NOFOLLOW))
 
 part("mmap")
+def mmap_step(title, fn):
+    try:
+        print(title + ":", fn())
+    except OSError as e:
+        print(title + ": failed", type(e).__name__, errno.errorcode.get(e.errno, e.errno))
+
 with open("mm", "wb") as f:
     f.write(b"\0" * 8192)
-with open("mm", "r+b") as f:
-    m = mmap.mmap(f.fileno(), 0)
-    m[0:5] = b"hello"
-    m[4096:4101] = b"world"
-    m.flush()
-    m.close()
-with open("mm", "rb") as f:
-    data = f.read()
-    print("mmap writes seen by read:", data[0:5], data[4096:4101], len(data))
-    m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    print("mmap read:", m[4096:4101], m.find(b"world"))
-    m.close()
+def shared_read_sees_write():
+    with open("mm", "r+b") as f:
+        m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        os.pwrite(f.fileno(), b"LATER", 100)
+        r = m[100:105]
+        m.close()
+        return r
+def private_write_stays():
+    with open("mm", "r+b") as f:
+        m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+        m[200:205] = b"COPY!"
+        r = (m[200:205], os.pread(f.fileno(), 5, 200))
+        m.close()
+        return r
+def shared_write_seen_by_read():
+    with open("mm", "r+b") as f:
+        m = mmap.mmap(f.fileno(), 0)
+        m[0:5] = b"hello"
+        m[4096:4101] = b"world"
+        m.flush()
+        m.close()
+    with open("mm", "rb") as f:
+        data = f.read()
+    return (data[0:5], data[4096:4101], len(data))
+def read_mapping():
+    with open("mm", "rb") as f:
+        m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        r = (m[4096:4101], m.find(b"world"), m.find(b"LATER"))
+        m.close()
+        return r
+mmap_step("shared read mapping sees a later pwrite", shared_read_sees_write)
+mmap_step("private mapping's write stays private", private_write_stays)
+mmap_step("shared mapping's writes seen by read", shared_write_seen_by_read)
+mmap_step("read mapping", read_mapping)
 
 part("stat fields, chmod, utime, links")
 os.chmod("fl", 0o600)

@@ -125,7 +125,7 @@ run_native() {
 	local d=$tmp/native$1 shm
 	[ "$1" = 1 ] && shm=$shm1 || shm=$shm2
 	mkdir -p "$d"
-	(cd "$shm" && timeout 100 bash "$workload" "$shm/w" "$in") >"$d/raw" 2>&1
+	(cd "$shm" && timeout 20 bash "$workload" "$shm/w" "$in") >"$d/raw" 2>&1
 	echo "exit $?" >>"$d/raw"
 	normalize "$d/raw" "$shm/w" >"$d/out"
 }
@@ -146,7 +146,7 @@ grep -q '^exit 0$' "$tmp/native1/out" || {
 # --- under switchyard, W on memfs (-h: hostfs, -n: tmpfs) ---
 d=$tmp/sy
 mkdir -p "$d"
-(cd "$tmp" && timeout 100 "$launcher" run -c "$conf" -- \
+(cd "$tmp" && timeout 75 "$launcher" run -c "$conf" -- \
 	bash "$workload" "$sy_work" "$in") >"$d/raw" 2>"$d/launcher-err"
 rc=$?
 if [ "$rc" = 2 ] && grep -q 'mounts are checked but not served yet' "$d/launcher-err"; then

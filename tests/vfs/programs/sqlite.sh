@@ -12,9 +12,16 @@ cat >files.sh <<'SH'
 find . -maxdepth 1 -name 'db*' -printf '%P %s\n' | sort
 SH
 files() { sh files.sh; }
+# sql ARGS...: sqlite3 whose failure is printed, not fatal, so that one
+# divergence does not hide the ones after it.
+sql() {
+	local rc=0
+	sqlite3 "$@" || rc=$?
+	[ "$rc" = 0 ] || echo "[sqlite3 rc=$rc]"
+}
 
 part "create and fill in transactions (journal_mode DELETE)"
-sqlite3 db.sqlite <<'SQL'
+sql db.sqlite <<'SQL'
 PRAGMA page_size = 4096;
 PRAGMA journal_mode = DELETE;
 CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL, grp INTEGER, body BLOB);
@@ -35,10 +42,10 @@ SELECT count(*) FROM item WHERE name = 'rolled-back';
 PRAGMA integrity_check;
 SQL
 files
-sqlite3 db.sqlite 'PRAGMA page_count; PRAGMA freelist_count; PRAGMA journal_mode;'
+sql db.sqlite 'PRAGMA page_count; PRAGMA freelist_count; PRAGMA journal_mode;'
 
 part "indexes and queries"
-sqlite3 db.sqlite <<'SQL'
+sql db.sqlite <<'SQL'
 CREATE INDEX item_name ON item(name);
 CREATE INDEX item_grp ON item(grp, name);
 CREATE TABLE grp (grp INTEGER PRIMARY KEY, label TEXT);
@@ -54,7 +61,7 @@ SQL
 files
 
 part "WAL: writes, a reader sees them, checkpoint"
-sqlite3 db.sqlite <<'SQL'
+sql db.sqlite <<'SQL'
 PRAGMA journal_mode = WAL;
 PRAGMA wal_autocheckpoint = 0;
 BEGIN;
@@ -65,7 +72,7 @@ SELECT count(*) FROM item WHERE grp >= 1000;
 SQL
 # The connection is closed: the last one checkpoints and removes -wal and -shm.
 files
-sqlite3 db.sqlite <<'SQL'
+sql db.sqlite <<'SQL'
 PRAGMA wal_autocheckpoint = 0;
 INSERT INTO item (name, grp) VALUES ('kept-in-wal', 2000);
 .shell sqlite3 db.sqlite "SELECT name FROM item WHERE grp = 2000; PRAGMA journal_mode;"
@@ -77,7 +84,7 @@ SQL
 files
 
 part "locking: a second process while the first holds a write lock"
-sqlite3 db.sqlite <<'SQL'
+sql db.sqlite <<'SQL'
 BEGIN IMMEDIATE;
 INSERT INTO item (name, grp) VALUES ('locked', 3000);
 .shell sqlite3 db.sqlite "INSERT INTO item (name, grp) VALUES ('intruder', 3000);" ; echo "second writer: $?"
@@ -85,9 +92,9 @@ INSERT INTO item (name, grp) VALUES ('locked', 3000);
 COMMIT;
 SELECT name FROM item WHERE grp = 3000;
 SQL
-sqlite3 db.sqlite 'PRAGMA journal_mode = DELETE;'
+sql db.sqlite 'PRAGMA journal_mode = DELETE;'
 files
-sqlite3 db.sqlite <<'SQL'
+sql db.sqlite <<'SQL'
 PRAGMA locking_mode = EXCLUSIVE;
 BEGIN EXCLUSIVE;
 SELECT count(*) FROM item;
@@ -96,24 +103,24 @@ COMMIT;
 SQL
 
 part "VACUUM, VACUUM INTO, backup, dump and restore"
-sqlite3 db.sqlite 'DELETE FROM item WHERE id % 3 = 0; PRAGMA freelist_count;'
+sql db.sqlite 'DELETE FROM item WHERE id % 3 = 0; PRAGMA freelist_count;'
 files
-sqlite3 db.sqlite 'VACUUM; PRAGMA freelist_count; PRAGMA page_count;'
+sql db.sqlite 'VACUUM; PRAGMA freelist_count; PRAGMA page_count;'
 files
-sqlite3 db.sqlite "VACUUM INTO 'db-copy.sqlite';"
-sqlite3 db.sqlite '.backup db-backup.sqlite'
-sqlite3 db.sqlite .dump >dump.sql
+sql db.sqlite "VACUUM INTO 'db-copy.sqlite';"
+sql db.sqlite '.backup db-backup.sqlite'
+sql db.sqlite .dump >dump.sql
 sha256sum dump.sql
-sqlite3 db-restored.sqlite <dump.sql
+sql db-restored.sqlite <dump.sql
 for f in db-copy.sqlite db-backup.sqlite db-restored.sqlite; do
 	echo "$f: $(sqlite3 "$f" 'PRAGMA integrity_check; SELECT count(*), sum(grp) FROM item;' | tr '\n' ' ')"
 done
-sqlite3 db-restored.sqlite .dump | cmp - dump.sql && echo "dump of the restored copy is the same"
+sql db-restored.sqlite .dump | cmp - dump.sql && echo "dump of the restored copy is the same"
 files
 
 part "a temporary table spilled to disk, with SQLITE_TMPDIR in W"
 mkdir tmp
-SQLITE_TMPDIR=$W/tmp sqlite3 db.sqlite <<'SQL'
+SQLITE_TMPDIR=$W/tmp sql db.sqlite <<'SQL'
 PRAGMA temp_store = FILE;
 PRAGMA cache_size = 10;
 CREATE TEMP TABLE t AS SELECT * FROM item;
