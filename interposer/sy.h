@@ -94,10 +94,11 @@ struct sy_thread {
 	uint64_t owned_pending;	  /* ...that arrived meanwhile, with their siginfo */
 	siginfo_t owned_info[2];
 	uint8_t clone3_args[256]; /* the adjusted copy of a clone3 argument block */
-	void *vfs_buf;		  /* the VFS layer's bounce buffer (SY_VFS_BUF bytes), */
-	uint8_t vfs_buf_busy;	  /* in use (a signal handler's call takes its own) */
+	void *vfs_buf;		  /* the VFS layer's bounce buffer (SY_VFS_BUF bytes) */
+	void *vfs_stack;	  /* ...and the stack its calls run on (SY_VFS_STACK bytes) */
 };
 #define SY_VFS_BUF (1u << 20)
+#define SY_VFS_STACK (256u << 10)
 
 _Static_assert(offsetof(struct sy_thread, self) == SY_T_SELF, "layout");
 _Static_assert(offsetof(struct sy_thread, depth) == SY_T_DEPTH, "layout");

@@ -150,6 +150,13 @@ int sy_vfd_open(struct sy_mount *m, struct sy_vfs_node *node, uint32_t type, int
 	int status = oflags & (O_APPEND | O_NONBLOCK | O_NOATIME | O_ASYNC);
 	if (status)
 		sy_raw3(SYS_fcntl, fd, F_SETFL, status);
+	if (sy_thread_is_vfork_child()) {
+		/* on its parent's memory: the table is the parent's. The
+		 * placeholder alone says what the fd is; the program after
+		 * execve finds the node again by its id. */
+		m->be->release(m->fs, node);
+		return (int)fd;
+	}
 	sy_spin_lock(&vt_lock);
 	struct vfile *v = vfile_alloc();
 	struct vfile *old = NULL;
@@ -173,6 +180,8 @@ int sy_vfd_open(struct sy_mount *m, struct sy_vfs_node *node, uint32_t type, int
 
 void sy_vfd_copied(int oldfd, int newfd)
 {
+	if (sy_thread_is_vfork_child())
+		return;
 	if (newfd < 0 || (unsigned)newfd >= SY_FD_MAP_SIZE || oldfd == newfd)
 		return;
 	sy_spin_lock(&vt_lock);
@@ -184,7 +193,7 @@ void sy_vfd_copied(int oldfd, int newfd)
 
 void sy_vfd_closed(int fd)
 {
-	if (!sy_vfd_is_virtual(fd))
+	if (sy_thread_is_vfork_child() || !sy_vfd_is_virtual(fd))
 		return;
 	sy_spin_lock(&vt_lock);
 	struct vfile *old = vt_set((unsigned)fd, NULL);

@@ -320,14 +320,68 @@ static void restore_signals(const uint64_t *old)
 	sy_raw4(SYS_rt_sigprocmask, SIG_SETMASK, old, 0, 8);
 }
 
+/*
+ * Served calls run on a stack of the VFS layer's own (per thread, made on
+ * first use): paths and walks take tens of KiB, more than some program
+ * stacks have (posix_spawn's child runs on a small one, so do threads with
+ * small stacks).
+ */
+struct serve_args {
+	struct sy_call *c;
+	long *result;
+	int verdict;
+};
+
+long sy_vfs_on_stack(void (*fn)(void *), void *arg, void *top) SY_VH;
+__asm__(".text\n"
+	".globl sy_vfs_on_stack\n"
+	".hidden sy_vfs_on_stack\n"
+	".type sy_vfs_on_stack, @function\n"
+	"sy_vfs_on_stack:\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	mov %rdx, %rsp\n"
+	"	and $-16, %rsp\n"
+	"	mov %rdi, %rax\n"
+	"	mov %rsi, %rdi\n"
+	"	call *%rax\n"
+	"	mov %rbp, %rsp\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size sy_vfs_on_stack, . - sy_vfs_on_stack\n");
+
+static void serve_thunk(void *p)
+{
+	struct serve_args *sa = p;
+	sa->verdict = serve(sa->c, sa->result);
+}
+
+static int serve_on_stack(struct sy_call *c, long *result)
+{
+	struct sy_thread *t = sy_thread_self();
+	if (!t->vfs_stack) {
+		long p = sy_raw6(SYS_mmap, 0, SY_VFS_STACK, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+		if (p < 0 && p > -4096)
+			return serve(c, result);
+		t->vfs_stack = (void *)p;
+	}
+	struct serve_args sa = {c, result, SY_PASS};
+	void *stack = t->vfs_stack;
+	t->vfs_stack = NULL; /* a nested call (none expected) makes its own */
+	sy_vfs_on_stack(serve_thunk, &sa, (char *)stack + SY_VFS_STACK);
+	t->vfs_stack = stack;
+	return sa.verdict;
+}
+
 static enum sy_verdict router_enter(void *ctx, struct sy_call *c, long *result)
 {
 	(void)ctx;
 	if (c->nr == SYS_execve || c->nr == SYS_execveat) /* may not return: nothing blocked */
-		return serve(c, result) == SY_ANSWER ? SY_ANSWER : SY_PASS;
+		return serve_on_stack(c, result) == SY_ANSWER ? SY_ANSWER : SY_PASS;
 	uint64_t old;
 	block_signals(&old);
-	int v = serve(c, result);
+	int v = serve_on_stack(c, result);
 	restore_signals(&old);
 	return v == SY_ANSWER ? SY_ANSWER : SY_PASS;
 }

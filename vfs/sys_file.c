@@ -993,12 +993,6 @@ int sy_sys_fdop(struct sy_call *c, long *result)
 	}
 	if (!v)
 		return SY_PASS;
-	if (sy_thread_is_vfork_child() && (c->nr == SYS_close || c->nr == SYS_dup)) {
-		/* on the parent's memory: the kernel's part only; the program
-		 * after execve rebuilds its table from the placeholders */
-		sy_vfile_put(v);
-		return SY_PASS;
-	}
 	*result = fd_call(c, v, fd);
 	sy_vfile_put(v);
 	return SY_ANSWER;
@@ -1011,7 +1005,7 @@ int sy_sys_dup(struct sy_call *c, long *result)
 	if (c->nr == SYS_close_range) {
 		if (!sy_fd_guard(c, result))
 			*result = sy_raw3(SYS_close_range, a[0], a[1], a[2]);
-		if (*result == 0 && !(a[2] & CLOSE_RANGE_CLOEXEC) && !sy_thread_is_vfork_child())
+		if (*result == 0 && !(a[2] & CLOSE_RANGE_CLOEXEC))
 			sy_vfd_closed_range((unsigned)a[0], (unsigned)a[1]);
 		return SY_ANSWER;
 	}
@@ -1021,7 +1015,7 @@ int sy_sys_dup(struct sy_call *c, long *result)
 	if (sy_fd_guard(c, result))
 		return SY_ANSWER;
 	*result = sy_raw3(c->nr, a[0], a[1], a[2]);
-	if (*result >= 0 && !sy_thread_is_vfork_child())
+	if (*result >= 0)
 		sy_vfd_copied(oldfd, newfd);
 	return SY_ANSWER;
 }
