@@ -5,8 +5,10 @@
 #include "diff.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/wait.h>
@@ -20,11 +22,20 @@ static void signal_peer(int fd)
 		dx_die("signal_peer");
 }
 
+/* Bounded: a peer that failed early must not hang the scenario. */
 static void wait_peer(int fd)
 {
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	char c;
-	if (read(fd, &c, 1) != 1)
-		dx_die("wait_peer");
+	if (poll(&pfd, 1, 5000) != 1 || read(fd, &c, 1) != 1) {
+		dx_line("  the other process did not answer");
+		exit(98);
+	}
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
 }
 
 static struct flock range(short type, off_t start, off_t len)
@@ -81,6 +92,10 @@ int main(int argc, char **argv)
 {
 	dx_begin(argc, argv);
 	pid_t pid, me = getpid();
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm; /* no SA_RESTART: a blocked F_SETLKW returns EINTR */
+	sigaction(SIGALRM, &sa, NULL);
 	if (pipe(to_child) < 0 || pipe(to_parent) < 0)
 		dx_die("pipe");
 	dx_make_file("lockme", "0123456789abcdefghij");
@@ -128,7 +143,7 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		int c = open("lockme", O_RDWR);
 		if (c < 0 || flock(c, LOCK_EX) < 0)
-			_exit(1);
+			dx_line("  holder: flock = -1 %s", dx_errname(errno));
 		signal_peer(to_parent[1]);
 		for (int i = 0; i < 600; i++)
 			sleep(1);
@@ -175,7 +190,9 @@ int main(int argc, char **argv)
 	getlk(a, F_GETLK, F_RDLCK, 0, 1, pid);
 	/* blocks until the child exits and its locks go */
 	signal_peer(to_child[1]);
+	alarm(10); /* bounded: EINTR instead of a hang */
 	setlk(a, F_SETLKW, F_WRLCK, 0, 1);
+	alarm(0);
 	dx_wait("child", pid);
 	getlk(a, F_GETLK, F_WRLCK, 0, 0, pid);
 

@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 	int in = T(open("src", O_RDONLY));
 	int out = T(open("dst", O_RDWR | O_CREAT | O_TRUNC, 0644));
 	int p[2];
-	T(pipe(p));
+	T(pipe2(p, O_NONBLOCK)); /* a test that goes wrong must not block */
 
 	dx_part("sendfile");
 	off_t off = 5;
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 	dx_line("  soff = %lld", (long long)soff);
 	fionread("pipe", p[0]);
 	int q[2];
-	T(pipe(q));
+	T(pipe2(q, O_NONBLOCK));
 	T(tee(p[0], q[1], 100, 0));
 	fionread("pipe", p[0]);
 	fionread("teed pipe", q[0]);
