@@ -94,6 +94,8 @@ int sy_fd_reserve(int *fdp)
 
 int sy_fd_is_reserved(int fd)
 {
+	if (sy_fd_map && fd >= 0 && fd < SY_FD_MAP_SIZE)
+		return (sy_fd_map[fd] & SY_FD_RESERVED) != 0;
 	for (int i = 0; i < nreserved; i++)
 		if (*reserved[i] == fd && fd >= 0)
 			return 1;
@@ -106,10 +108,18 @@ static long close_range_around(unsigned first, unsigned last, unsigned flags)
 	unsigned from = first;
 	for (;;) {
 		unsigned next_reserved = ~0u;
-		for (int i = 0; i < nreserved; i++) {
-			unsigned fd = (unsigned)*reserved[i];
-			if (fd >= from && fd <= last && fd < next_reserved)
-				next_reserved = fd;
+		if (sy_fd_map) { /* every hidden fd is marked there */
+			for (unsigned fd = from; fd <= last && fd < SY_FD_MAP_SIZE; fd++)
+				if (sy_fd_map[fd] & SY_FD_RESERVED) {
+					next_reserved = fd;
+					break;
+				}
+		} else {
+			for (int i = 0; i < nreserved; i++) {
+				unsigned fd = (unsigned)*reserved[i];
+				if (fd >= from && fd <= last && fd < next_reserved)
+					next_reserved = fd;
+			}
 		}
 		if (next_reserved == ~0u)
 			return from <= last ? sy_raw3(SYS_close_range, from, last, flags) : 0;
@@ -147,11 +157,19 @@ int sy_fd_guard(struct sy_call *c, long *result)
 			*result = -EBADF;
 			return 1;
 		}
+		int moved = 0;
 		for (int i = 0; i < nreserved; i++)
-			if (*reserved[i] == (int)a[1] && move_high(reserved[i]) < 0) {
-				*result = -EBUSY;
-				return 1;
+			if (*reserved[i] == (int)a[1]) {
+				if (move_high(reserved[i]) < 0) {
+					*result = -EBUSY;
+					return 1;
+				}
+				moved = 1;
 			}
+		if (!moved && sy_fd_is_reserved((int)a[1])) { /* a backend's, cannot move */
+			*result = -EBUSY;
+			return 1;
+		}
 		return 0;
 	}
 	return 0;
@@ -161,4 +179,22 @@ int sy_fd_guard(struct sy_call *c, long *result)
 __attribute__((visibility("default"))) int sy_vfs_keep_fd(int *fdp)
 {
 	return sy_fd_reserve(fdp) < 0 ? -EMFILE : 0;
+}
+
+__attribute__((visibility("default"))) void sy_vfs_hide_fd(int fd, int hidden)
+{
+	if (!sy_fd_map)
+		sy_fd_map_setup();
+	map_mark(fd, hidden);
+}
+
+/* Where a backend's long-lived fds go (vfs.h): well above the numbers a
+ * program uses, below the soft limit. */
+__attribute__((visibility("default"))) int sy_vfs_fd_floor(void)
+{
+	struct rlimit rl;
+	if (sy_raw4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &rl) < 0)
+		return 512;
+	long top = rl.rlim_cur > 65536 ? 65536 : (long)rl.rlim_cur;
+	return (int)(top > 2048 ? top - 1024 : top / 2);
 }

@@ -287,7 +287,7 @@ static void adopt(int fd, const char *desc)
 		}
 	struct sy_mount *m = &sy_mounts[mi];
 	struct sy_vfs_node *node = NULL;
-	if (m->be->node_from_id(m->fs, id, &node) < 0) {
+	if (!m->restored || m->be->node_from_id(m->fs, id, &node) < 0) {
 		/* a backend without shared ids (hostfs): find it again by path */
 		char p[PATH_MAX];
 		struct loc at;

@@ -29,6 +29,8 @@ struct sy_mount {
 	struct sy_vfs_node *root; /* held for the life of the process */
 	uint64_t dev;		  /* st_dev of every node */
 	int readonly;		  /* ST_RDONLY in statfs */
+	int restored;		  /* the instance of the program before execve: its
+				   * node ids hold (else placeholders are found by path) */
 };
 
 extern struct sy_mount sy_mounts[SY_MAX_MOUNTS] SY_VH;

@@ -114,6 +114,7 @@ static void mount_one(struct sy_mount *m, const struct sy_mount_config *mc, cons
 	int r = -ENOENT;
 	if (state_value(state, "mount", m->index, mc->path, saved, sizeof(saved)))
 		r = m->be->restore(saved, &m->fs, err, sizeof(err));
+	m->restored = r == 0;
 	if (r < 0) {
 		err[0] = 0;
 		r = m->be->mount(opts, n, &m->fs, err, sizeof(err));

@@ -253,6 +253,15 @@ int sy_vfs_register(const struct sy_vfs_backend *backend);
  * Declare it weak in a backend that also runs outside switchyard. */
 int sy_vfs_keep_fd(int *fdp);
 
+/* For a backend with many long-lived fds (hostfs: one per node in use):
+ * the lowest number they should take (fcntl F_DUPFD_CLOEXEC), well above
+ * the numbers the program uses; and sy_vfs_hide_fd(fd, 1) once it has one
+ * (sy_vfs_hide_fd(fd, 0) before closing it), so the program's close and
+ * close_range go around it. A program's dup2 onto one gives EBUSY. Declare
+ * them weak in a backend that also runs outside switchyard. */
+int sy_vfs_fd_floor(void);
+void sy_vfs_hide_fd(int fd, int hidden);
+
 #ifdef __cplusplus
 }
 #endif

@@ -101,6 +101,34 @@ static unsigned hf_bucket(dev_t dev, ino_t ino)
 	return (unsigned)(h >> 40) % HF_BUCKETS;
 }
 
+/* Provided by libswitchyard; absent when hostfs runs on its own (tests). */
+extern int sy_vfs_fd_floor(void) __attribute__((weak));
+extern void sy_vfs_hide_fd(int fd, int hidden) __attribute__((weak));
+
+/* A node's fd lives as long as the node: under switchyard it goes above
+ * the program's numbers, so the program's next open gets the number it
+ * would get natively. */
+static int hf_keep(int fd)
+{
+	if (!sy_vfs_fd_floor)
+		return fd;
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, sy_vfs_fd_floor());
+	if (high < 0)
+		return fd;
+	close(fd);
+	sy_vfs_hide_fd(high, 1);
+	return high;
+}
+
+static void hf_close_kept(int fd)
+{
+	if (fd < 0)
+		return;
+	if (sy_vfs_hide_fd)
+		sy_vfs_hide_fd(fd, 0);
+	close(fd);
+}
+
 static int hf_open_beneath(int dirfd, const char *name, uint64_t flags)
 {
 	struct open_how how;
@@ -160,9 +188,9 @@ static void hf_put_locked(struct sy_vfs *fs, struct sy_vfs_node *n)
 			s->gen = 1;
 		s->next_free = fs->free_head;
 		fs->free_head = n->slot;
-		close(n->fd);
+		hf_close_kept(n->fd);
 		if (n->rfd >= 0)
-			close(n->rfd);
+			hf_close_kept(n->rfd);
 		free(n);
 		n = parent;
 	}
@@ -233,7 +261,7 @@ static int hf_node_of_fd(struct sy_vfs *fs, int fd, struct sy_vfs_node *dir,
 	}
 	fs->slots[n->slot].node = n;
 	n->gen = fs->slots[n->slot].gen;
-	n->fd = fd;
+	n->fd = hf_keep(fd);
 	n->rfd = -1;
 	n->type = st.st_mode & S_IFMT;
 	n->refs = 1;
@@ -410,9 +438,9 @@ static void hf_unmount(struct sy_vfs *fs)
 	for (uint32_t i = 0; i < fs->nslots; i++) {
 		struct sy_vfs_node *n = fs->slots[i].node;
 		if (n) {
-			close(n->fd);
+			hf_close_kept(n->fd);
 			if (n->rfd >= 0)
-				close(n->rfd);
+				hf_close_kept(n->rfd);
 			free(n);
 		}
 	}
@@ -827,6 +855,7 @@ static long hf_read(struct sy_vfs *fs, struct sy_vfs_node *n, void *buf, size_t 
 		fd = hf_reopen(n, O_RDONLY);
 		if (fd < 0)
 			return fd;
+		fd = hf_keep(fd); /* kept for the next reads */
 		int expected = -1;
 		if (!__atomic_compare_exchange_n(&n->rfd, &expected, fd, 0, __ATOMIC_ACQ_REL,
 						 __ATOMIC_ACQUIRE)) {
