@@ -122,13 +122,18 @@ fi
 launcher=$(realpath "$launcher")
 
 conf=$tmp/diff.conf
+# A mount point unique to this run that does not exist on the host: anything
+# that leaks past switchyard to the kernel fails there (or leaves a trace that
+# is reported below), and cannot poison a later run.
+tag=$(basename "$tmp")
+tag=${tag#sy-diff-run.}
 case $backend in
 memfs)
-	mnt=/sy-diff-mem
+	mnt=/sy-diff-mem-$tag
 	printf '[mount %s]\ntype = memfs\nsize = 256M\n' "$mnt" >"$conf"
 	;;
 hostfs)
-	mnt=/sy-diff-host
+	mnt=/sy-diff-host-$tag
 	src=$(mktemp -d /dev/shm/sy-diff-src.XXXXXX)
 	cleanup_dirs="$cleanup_dirs $src"
 	chmod 1777 "$src"
@@ -147,6 +152,13 @@ if [ "$rc" = 2 ] && grep -q 'not served yet' "$tmp/sy.err"; then
 	exit 77
 fi
 echo "exit=$rc" >>"$tmp/sy"
+if [ -e "$mnt" ] || [ -L "$mnt" ]; then
+	echo "FAIL: $name: the run left $mnt on the host (a call leaked past switchyard):"
+	ls -la "$mnt" 2>&1 | head -20
+	rm -rf "${mnt:?}"
+	cmp -s "$tmp/native" "$tmp/sy" || diff -u "$tmp/native" "$tmp/sy"
+	exit 1
+fi
 cmp -s "$tmp/native" "$tmp/sy" || show_diff "native tmpfs vs switchyard $backend" "$tmp/native" "$tmp/sy"
 echo "$name: native and switchyard $backend agree ($(wc -l <"$tmp/sy") lines)"
 exit 0
