@@ -22,10 +22,11 @@
 int main(int argc, char **argv)
 {
 	dx_begin(argc, argv);
-	/* page 0 readable and writable, page 1 PROT_NONE, page 2 read-only */
-	char *area = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* pages: 0 RW, 1 PROT_NONE, 2 read-only, 3 RW, 4 PROT_NONE */
+	char *area = mmap(NULL, 5 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (area == MAP_FAILED || mprotect(area + PG, PG, PROT_NONE) < 0 ||
-	    mprotect(area + 2 * PG, PG, PROT_READ) < 0)
+	    mprotect(area + 2 * PG, PG, PROT_READ) < 0 ||
+	    mprotect(area + 4 * PG, PG, PROT_NONE) < 0)
 		dx_die("mmap");
 	void *one = (void *)1;
 	char *none = area + PG;
@@ -33,14 +34,25 @@ int main(int argc, char **argv)
 	/* "abc" right before the PROT_NONE page, no NUL */
 	char *unterminated = none - 3;
 	memcpy(unterminated, "abc", 3);
-	/* 10 valid bytes, then the PROT_NONE page */
-	char *edge = none - 10;
+	/* 10 valid bytes, then the other PROT_NONE page */
+	char *edge = area + 4 * PG - 10;
 	memset(edge, 'e', 10);
+	char *none2 = area + 4 * PG;
 
 	dx_make_file("f", "0123456789abcdefghij0123456789abcdefghij");
 	T(mkdir("d", 0755));
 	T(symlink("f", "lnk"));
 	int fd = T(open("f", O_RDWR));
+	/* Each part starts from the same file, so that one divergence (a bad
+	 * path taken for a name) does not cascade into every later line. */
+#define RESET()                                                                                    \
+	do {                                                                                       \
+		dx_make_file("f", "0123456789abcdefghij0123456789abcdefghij");                     \
+		int nf = open("f", O_RDWR | O_CLOEXEC);                                            \
+		if (nf < 0 || dup2(nf, fd) < 0)                                                    \
+			dx_die("reset");                                                           \
+		close(nf);                                                                         \
+	} while (0)
 	int dfd = T(open("d", O_RDONLY | O_DIRECTORY));
 	char buf[256];
 	struct stat st;
@@ -109,6 +121,7 @@ int main(int argc, char **argv)
 	dx_show_dir(".");
 	dx_show_cwd();
 
+	RESET();
 	dx_part("result buffers");
 	void *outs[] = {one, none, ro};
 	const char *onames[] = {"(void *)1", "PROT_NONE", "read-only"};
@@ -138,6 +151,7 @@ int main(int argc, char **argv)
 		T(syscall(SYS_lseek, fd, 0, SEEK_CUR));
 	}
 
+	RESET();
 	dx_part("input buffers");
 	const void *ins[] = {one, none};
 	for (int i = 0; i < 2; i++) {
@@ -173,6 +187,7 @@ int main(int argc, char **argv)
 	}
 	dx_show_file("f");
 
+	RESET();
 	dx_part("zero lengths with bad buffers");
 	T(syscall(SYS_read, fd, one, 0));
 	T(syscall(SYS_write, fd, one, 0));
@@ -181,6 +196,7 @@ int main(int argc, char **argv)
 	T(syscall(SYS_getdents64, dfd, one, 0));
 	T(syscall(SYS_readlink, "lnk", one, 0));
 
+	RESET();
 	dx_part("buffers running into a bad page");
 	T(syscall(SYS_lseek, fd, 0, SEEK_SET));
 	T(syscall(SYS_write, fd, edge, 100));
@@ -190,24 +206,24 @@ int main(int argc, char **argv)
 	T(syscall(SYS_read, fd, edge, 100));
 	T(syscall(SYS_lseek, fd, 0, SEEK_CUR));
 	dx_show_bytes("edge", edge, 10);
-	T(syscall(SYS_pread64, fd, none - 4, 30, 30));
-	dx_show_bytes("edge", none - 4, 4);
+	T(syscall(SYS_pread64, fd, none2 - 4, 30, 30));
+	dx_show_bytes("edge", none2 - 4, 4);
 	struct iovec two[2] = {{buf, 5}, {one, 5}};
 	T(syscall(SYS_lseek, fd, 0, SEEK_SET));
 	T(syscall(SYS_readv, fd, two, 2));
 	T(syscall(SYS_writev, fd, two, 2));
 	T(syscall(SYS_lseek, fd, 0, SEEK_CUR));
-	T(syscall(SYS_readlink, "lnk", none - 1, 64));
+	T(syscall(SYS_readlink, "lnk", none2 - 1, 64));
 	for (int i = 0; i < 20; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "d/entry-%02d", i);
 		dx_make_file(name, "");
 	}
 	T(syscall(SYS_lseek, dfd, 0, SEEK_SET));
-	T(syscall(SYS_getdents64, dfd, none - 100, 4096) > 0);
-	T(syscall(SYS_stat, "f", none - 8));
-	T(syscall(SYS_statx, AT_FDCWD, "f", 0, STATX_BASIC_STATS, none - 8));
-	T(syscall(SYS_getcwd, none - 2, 4096));
+	T(syscall(SYS_getdents64, dfd, none2 - 100, 4096) > 0);
+	T(syscall(SYS_stat, "f", none2 - 8));
+	T(syscall(SYS_statx, AT_FDCWD, "f", 0, STATX_BASIC_STATS, none2 - 8));
+	T(syscall(SYS_getcwd, none2 - 2, 4096));
 	dx_show_fstat(fd, "f");
 	dx_show_file("f");
 	T(close(fd));
