@@ -96,6 +96,7 @@ struct sy_thread {
 	uint8_t clone3_args[256]; /* the adjusted copy of a clone3 argument block */
 	void *vfs_buf;		  /* the VFS layer's bounce buffer (SY_VFS_BUF bytes) */
 	void *vfs_stack;	  /* ...and the stack its calls run on (SY_VFS_STACK bytes) */
+	uint64_t vfs_sigmask;	  /* the program's signal mask while the VFS serves a call */
 };
 #define SY_VFS_BUF (1u << 20)
 #define SY_VFS_STACK (256u << 10)

@@ -65,11 +65,13 @@ static struct vfile *vfile_alloc(void)
 	struct vfile *v = free_list;
 	free_list = *(struct vfile **)v;
 	memset(v, 0, offsetof(struct vfile, path) + 1);
+	v->lockfd = -1;
 	return v;
 }
 
 static void vfile_free(struct vfile *v)
 {
+	sy_vfs_lock_drop(v);
 	if (v->node)
 		v->m->be->release(v->m->fs, v->node);
 	sy_spin_lock(&vt_lock);
@@ -353,4 +355,19 @@ void sy_vfd_rebuild(void)
 		}
 	}
 	sy_raw1(SYS_close, dfd);
+}
+
+int sy_vfd_lock_of_node(struct vfile *v)
+{
+	int fd = -1;
+	uint64_t id = v->m->be->node_id(v->m->fs, v->node);
+	sy_spin_lock(&vt_lock);
+	for (unsigned i = 0; i < vt_high && fd < 0; i++) {
+		struct vfile *o = vt[i];
+		if (o && o != v && o->m == v->m && o->node && o->lockfd >= 0 &&
+		    o->m->be->node_id(o->m->fs, o->node) == id)
+			fd = o->lockfd;
+	}
+	sy_spin_unlock(&vt_lock);
+	return fd;
 }

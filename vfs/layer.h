@@ -58,6 +58,7 @@ struct vfile {
 	uint64_t kino;		  /* inode of the placeholder memfd: the description's identity */
 	int pos_lock;		  /* read-and-advance among threads */
 	uint64_t mark;		  /* for visiting each vfile once */
+	int lockfd;		  /* its description of the node's lock stand-in, or -1 */
 	char path[PATH_MAX];	  /* absolute path at open ("" if unknown) */
 };
 
@@ -85,6 +86,19 @@ void sy_vfd_rebuild(void) SY_VH;
  * returns the new end. */
 size_t sy_vfd_held(char *buf, size_t size, size_t at) SY_VH;
 
+/* The lock stand-in fd of another vfile of v's node in this process, or -1. */
+int sy_vfd_lock_of_node(struct vfile *v) SY_VH;
+
+/* ---- locks (locks.c) ---- */
+
+long sy_vfs_flock(struct vfile *v, long op) SY_VH;
+long sy_vfs_fcntl_lock(struct vfile *v, int fd, long cmd, long uarg) SY_VH;
+void sy_vfs_lock_close(struct vfile *v) SY_VH;
+void sy_vfs_lock_drop(struct vfile *v) SY_VH;
+/* Around a wait: the program's signal mask, then the router's again. */
+void sy_vfs_wait_begin(void) SY_VH;
+void sy_vfs_wait_end(void) SY_VH;
+
 /* ---- the path walk (walk.c) ---- */
 
 /* Where a walk ended. m == NULL: on the kernel's side, at `path` (absolute);
@@ -110,6 +124,8 @@ extern int sy_cwd_lock SY_VH;
 /* Does path (a string of the program's, copied in) possibly lead into a
  * mount from dirfd? 0: surely not, the kernel takes the call as it is. */
 int sy_walk_may_enter(int dirfd, const char *path) SY_VH;
+/* The fd N of a path /proc/self/fd/N (and its other spellings), or -1. */
+int sy_magic_fd(const char *path, const char **rest) SY_VH;
 
 /* Resolves path from dirfd. WALK_PARENT: *out is the directory holding the
  * last component, whose name goes to last (never "" - except for "/" - may be

@@ -374,6 +374,17 @@ static int serve_on_stack(struct sy_call *c, long *result)
 	return sa.verdict;
 }
 
+void sy_vfs_wait_begin(void)
+{
+	restore_signals(&sy_thread_self()->vfs_sigmask);
+}
+
+void sy_vfs_wait_end(void)
+{
+	uint64_t ignored;
+	block_signals(&ignored);
+}
+
 static enum sy_verdict router_enter(void *ctx, struct sy_call *c, long *result)
 {
 	(void)ctx;
@@ -381,6 +392,7 @@ static enum sy_verdict router_enter(void *ctx, struct sy_call *c, long *result)
 		return serve_on_stack(c, result) == SY_ANSWER ? SY_ANSWER : SY_PASS;
 	uint64_t old;
 	block_signals(&old);
+	sy_thread_self()->vfs_sigmask = old;
 	int v = serve_on_stack(c, result);
 	restore_signals(&old);
 	return v == SY_ANSWER ? SY_ANSWER : SY_PASS;

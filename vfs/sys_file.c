@@ -286,6 +286,16 @@ static long do_open(int dirfd, const char *path, int flags, uint32_t mode, int h
 		*result = r;
 		return 0;
 	}
+	const char *mrest;
+	int mfd = sy_magic_fd(path, &mrest);
+	if ((flags & O_CREAT) && mfd >= 0 && !*mrest && sy_vfd_is_virtual(mfd)) {
+		/* O_CREAT through /proc/self/fd/N: the file exists */
+		if (flags & O_EXCL) {
+			*result = -EEXIST;
+			return 0;
+		}
+		flags &= ~O_CREAT;
+	}
 	if (!(flags & O_CREAT)) {
 		int follow = (flags & O_NOFOLLOW) ? 0 : WALK_FOLLOW;
 		r = sy_walk(dirfd, path, follow | how, &at, NULL, &wf);
@@ -698,14 +708,6 @@ static long do_getfl(struct vfile *v, int fd)
 	return (v->oflags & ~(keep | O_CLOEXEC)) | (kfl & keep) | O_LARGEFILE;
 }
 
-/* flock and record locks: not kept by the backends yet. */
-static long do_lock(struct vfile *v, long cmd)
-{
-	(void)v;
-	(void)cmd;
-	return -ENOLCK;
-}
-
 static long do_fcntl(struct vfile *v, int fd, long cmd, long arg)
 {
 	long r;
@@ -739,7 +741,7 @@ static long do_fcntl(struct vfile *v, int fd, long cmd, long arg)
 	case F_OFD_SETLKW:
 		if (v->oflags & O_PATH)
 			return -EBADF;
-		return do_lock(v, cmd);
+		return sy_vfs_fcntl_lock(v, fd, cmd, arg);
 	default:
 		return -EINVAL;
 	}
@@ -856,6 +858,7 @@ static long fd_call(struct sy_call *c, struct vfile *v, int fd)
 	case SYS_fstat:
 		return do_stat_fd(v, a[1]);
 	case SYS_close:
+		sy_vfs_lock_close(v);
 		r = sy_raw1(SYS_close, fd);
 		sy_vfd_closed(fd);
 		return r;
@@ -905,7 +908,7 @@ static long fd_call(struct sy_call *c, struct vfile *v, int fd)
 	case SYS_flock:
 		if (v->oflags & O_PATH)
 			return -EBADF;
-		return do_lock(v, a[1]);
+		return sy_vfs_flock(v, a[1]);
 	case SYS_ioctl:
 		if (v->oflags & O_PATH)
 			return -EBADF;
@@ -1163,9 +1166,62 @@ int sy_sys_transfer(struct sy_call *c, long *result)
 
 /* ------------------------------------------------------------------ mmap */
 
-/* mmap of a virtual file: MAP_PRIVATE gets a private copy of the file's
- * pages; MAP_SHARED needs the backend's pages and is refused with ENODEV
- * when it cannot be had. */
+/* MAP_SHARED: the backend's own pages mapped over a reserved range, so
+ * that stores through the map are what read() returns and the other way
+ * round (map_pages, page by page, runs coalesced); or the backend's data fd
+ * in one piece. Pages past the end of the file stay anonymous. */
+static long map_shared(struct vfile *v, long addr, size_t len, int prot, int flags, int64_t off)
+{
+	struct sy_mount *m = v->m;
+	if (m->be->data_fd && !m->be->map_pages) {
+		int dfd;
+		uint64_t doff;
+		long r = m->be->data_fd(m->fs, v->node, &dfd, &doff);
+		if (r < 0)
+			return r == -EOPNOTSUPP ? -ENODEV : r;
+		r = sy_raw6(SYS_mmap, addr, len, prot, flags, dfd, (long)(doff + (uint64_t)off));
+		sy_raw1(SYS_close, dfd);
+		return r;
+	}
+	if (!m->be->map_pages)
+		return -ENODEV;
+	long base = sy_raw6(SYS_mmap, addr, len, prot,
+			    (flags & ~MAP_TYPE) | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base < 0 && base > -4096)
+		return base;
+	size_t npages = (len + 4095) / 4096;
+	uint64_t offs[256];
+	for (size_t at = 0; at < npages;) {
+		size_t n = npages - at < 256 ? npages - at : 256;
+		int fd;
+		long r = m->be->map_pages(m->fs, v->node, (uint64_t)off / 4096 + at, n, &fd, offs);
+		if (r < 0) {
+			sy_raw2(SYS_munmap, base, len);
+			return r;
+		}
+		for (size_t i = 0; i < n;) {
+			if (!offs[i]) {
+				i++;
+				continue;
+			}
+			size_t run = 1;
+			while (i + run < n && offs[i + run] == offs[i] + run * 4096)
+				run++;
+			long p = sy_raw6(SYS_mmap, base + (long)((at + i) * 4096), run * 4096, prot,
+					 MAP_SHARED | MAP_FIXED, fd, (long)offs[i]);
+			if (p < 0 && p > -4096) {
+				sy_raw2(SYS_munmap, base, len);
+				return p;
+			}
+			i += run;
+		}
+		at += n;
+	}
+	return base;
+}
+
+/* mmap of a virtual file: MAP_SHARED through the backend's pages,
+ * MAP_PRIVATE as a private copy of the file's bytes. */
 int sy_sys_mmap(struct sy_call *c, long *result)
 {
 	long *a = c->args;
@@ -1184,22 +1240,32 @@ int sy_sys_mmap(struct sy_call *c, long *result)
 		r = -EINVAL;
 		goto out;
 	}
-	if (!can_read(v) || v->type != S_IFREG) {
-		r = v->type == S_IFREG || (v->oflags & O_PATH) ? -EACCES : -ENODEV;
-		if (v->oflags & O_PATH)
-			r = -EBADF;
+	if (v->oflags & O_PATH) {
+		r = -EBADF;
 		goto out;
 	}
-	if (type != MAP_PRIVATE) {
+	if (!v->node) {
+		r = -ESTALE;
+		goto out;
+	}
+	if (v->type != S_IFREG) {
+		r = -ENODEV;
+		goto out;
+	}
+	if (!can_read(v)) {
+		r = -EACCES;
+		goto out;
+	}
+	if (type == MAP_SHARED || type == MAP_SHARED_VALIDATE) {
 		if ((prot & PROT_WRITE) && !can_write(v)) {
 			r = -EACCES;
 			goto out;
 		}
-		if (prot & PROT_WRITE) {
+		r = map_shared(v, a[0], len, prot,
+			       flags & ~(MAP_TYPE | MAP_DENYWRITE | MAP_EXECUTABLE), off);
+		if (r == -ENODEV)
 			sy_vfs_count_refused();
-			r = -ENODEV;
-			goto out;
-		}
+		goto scan;
 	}
 	r = sy_raw6(SYS_mmap, a[0], len, PROT_READ | PROT_WRITE,
 		    (flags & ~(MAP_TYPE | MAP_DENYWRITE | MAP_EXECUTABLE)) | MAP_PRIVATE |
@@ -1222,7 +1288,8 @@ int sy_sys_mmap(struct sy_call *c, long *result)
 	}
 	if (prot != (PROT_READ | PROT_WRITE))
 		sy_raw3(SYS_mprotect, p, len, prot);
-	{
+scan:
+	if (r >= 0 || r < -4095) {
 		struct sy_call k = *c;
 		sy_scan_new_mapping(&k, r);
 	}

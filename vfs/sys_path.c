@@ -746,6 +746,22 @@ static int do_readlink(int dirfd, const char *path, long ubuf, long size, long *
 			return SY_ANSWER;
 		}
 	} else {
+		const char *rest;
+		int mfd = path[0] == '/' ? sy_magic_fd(path, &rest) : -1;
+		struct vfile *v = mfd >= 0 && !*rest ? sy_vfd_get(mfd) : NULL;
+		if (v) { /* /proc/self/fd/N of a virtual fd: the path it was opened by */
+			long n = (long)strlen(v->path);
+			sy_vfile_put(v);
+			if (size <= 0)
+				*result = -EINVAL;
+			else {
+				if (n > size)
+					n = size;
+				*result =
+				    sy_copy_out((void *)ubuf, v->path, (size_t)n) < 0 ? -EFAULT : n;
+			}
+			return SY_ANSWER;
+		}
 		int r = sy_walk(dirfd, path, 0, &at, NULL, NULL);
 		if (walked(r, result) >= 0)
 			return walked(r, result);

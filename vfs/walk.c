@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -54,8 +55,42 @@ void sy_cwd_refresh(void)
 	sy_spin_unlock(&sy_cwd_lock);
 }
 
+/* "/proc/self/fd/N", "/dev/fd/N", "/proc/thread-self/fd/N" or
+ * "/proc/PID/fd/N" (PID this process): N, with *rest at what follows;
+ * -1 for any other path. */
+int sy_magic_fd(const char *path, const char **rest)
+{
+	const char *p;
+	if (strncmp(path, "/dev/fd/", 8) == 0)
+		p = path + 8;
+	else if (strncmp(path, "/proc/self/fd/", 14) == 0)
+		p = path + 14;
+	else if (strncmp(path, "/proc/thread-self/fd/", 21) == 0)
+		p = path + 21;
+	else if (strncmp(path, "/proc/", 6) == 0 && path[6] >= '1' && path[6] <= '9') {
+		char *end;
+		long pid = strtol(path + 6, &end, 10);
+		if (pid != sy_raw0(SYS_getpid) || strncmp(end, "/fd/", 4) != 0)
+			return -1;
+		p = end + 4;
+	} else
+		return -1;
+	if (*p < '0' || *p > '9')
+		return -1;
+	char *end;
+	long fd = strtol(p, &end, 10);
+	if ((*end && *end != '/') || fd >= SY_FD_MAP_SIZE)
+		return -1;
+	*rest = end;
+	return (int)fd;
+}
+
 int sy_walk_may_enter(int dirfd, const char *path)
 {
+	const char *rest;
+	int fd = sy_magic_fd(path, &rest);
+	if (fd >= 0 && sy_vfd_is_virtual(fd))
+		return 1;
 	if (path[0] != '/') {
 		if (dirfd == AT_FDCWD ? sy_cwd.m != NULL : sy_vfd_is_virtual(dirfd))
 			return 1;
@@ -180,7 +215,8 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 		 char *last, int *flags)
 {
 	char buf[2][PATH_MAX];
-	int which = 0, links = 0, entered = 0, depth = 0, trail = 0;
+	int which = 0, links = 0, entered = 0, depth = 0, trail = 0, mfd;
+	const char *mrest;
 	struct loc *cur = out;
 	struct loc root; /* RESOLVE_IN_ROOT: where '/' is */
 	root.m = NULL;
@@ -206,6 +242,26 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 			return r;
 		sy_loc_copy(cur, &root);
 		entered = cur->m != NULL;
+	} else if (*p == '/' && (mfd = sy_magic_fd(p, &mrest)) >= 0 && sy_vfd_is_virtual(mfd)) {
+		/* a magic link to a virtual fd: its node, whatever its name now */
+		struct vfile *v = sy_vfd_get(mfd);
+		if (!v)
+			return -EBADF;
+		if (!v->node || (!*mrest && (how & WALK_PARENT))) {
+			sy_vfile_put(v);
+			return v->node ? -ENOENT : -ESTALE;
+		}
+		if (*mrest && v->type != S_IFDIR) {
+			sy_vfile_put(v);
+			return -ENOTDIR;
+		}
+		cur->m = v->m;
+		cur->node = v->node;
+		v->m->be->hold(v->m->fs, v->node);
+		memcpy(cur->path, v->path, strlen(v->path) + 1);
+		sy_vfile_put(v);
+		entered = 1;
+		p = mrest;
 	} else if (*p == '/') {
 		cur->m = NULL;
 		cur->node = NULL;

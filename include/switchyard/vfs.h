@@ -38,8 +38,9 @@ extern "C" {
 #endif
 
 /* 2: parent(), set_refs(), credentials on write() and setattr(), ids with
- * generations (ESTALE), frsize/fsid/flags in statfs, out may be NULL. */
-#define SY_VFS_API_VERSION 2
+ * generations (ESTALE), frsize/fsid/flags in statfs, out may be NULL.
+ * 3: map_pages(). */
+#define SY_VFS_API_VERSION 3
 
 struct sy_vfs;	    /* one mounted instance; the backend defines it */
 struct sy_vfs_node; /* one file, directory, symlink...; the backend defines it */
@@ -238,6 +239,15 @@ struct sy_vfs_backend {
 	 * an owner that is gone (a killed process) must not stay held. */
 	int (*lock)(struct sy_vfs *fs, struct sy_vfs_node *node, int cmd, struct sy_vfs_lock *lock,
 		    int wait);
+	/* For mmap(MAP_SHARED) of a file whose data is not one run of a
+	 * kernel file (memfs keeps 4 KiB blocks): the kernel fd (*fd, owned
+	 * by the backend) and the page-aligned offset in it of each of the n
+	 * 4 KiB pages from page `first`, allocating the blocks of holes below
+	 * the file's size; 0 for pages past the end. Writes through them
+	 * must be what read() returns. The pages stay the file's until it is
+	 * truncated below them. */
+	int (*map_pages)(struct sy_vfs *fs, struct sy_vfs_node *node, uint64_t first, size_t n,
+			 int *fd, uint64_t *offsets);
 };
 
 /* Makes a backend available to `type =` in mounts. Called from a hook

@@ -1587,6 +1587,37 @@ out:
 	return e;
 }
 
+/* The arena pages behind pages first..first+n-1 of a file, allocating the
+ * blocks of holes below the file's size (mmap MAP_SHARED maps them). */
+static int mf_map_pages(struct sy_vfs *fs, struct sy_vfs_node *node, uint64_t first, size_t n,
+			int *fd, uint64_t *offsets)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *ino = mf_ino(fs, mf_off(node));
+	if (!S_ISREG(ino->mode)) {
+		e = -ENODEV;
+		goto out;
+	}
+	uint64_t pages = (ino->size + MF_PAGE - 1) / MF_PAGE;
+	for (size_t i = 0; i < n; i++) {
+		offsets[i] = 0;
+		if (first + i >= pages)
+			continue;
+		char *b = mf_block(fs, ino, first + i, 1);
+		if (!b) {
+			e = -ENOMEM;
+			goto out;
+		}
+		offsets[i] = (uint64_t)(b - fs->base);
+	}
+	*fd = fs->fd;
+out:
+	mf_unlock(fs);
+	return e;
+}
+
 static long mf_readdir(struct sy_vfs *fs, struct sy_vfs_node *dirnode, uint64_t cookie,
 		       struct sy_vfs_dirent *out, size_t n)
 {
@@ -2188,6 +2219,7 @@ static const struct sy_vfs_backend mf_backend = {
     .fsync = mf_fsync,
     .statfs = mf_statfs,
     .data_fd = NULL,
+    .map_pages = mf_map_pages,
     .lock = NULL,
 };
 
