@@ -1166,11 +1166,39 @@ int sy_sys_transfer(struct sy_call *c, long *result)
 
 /* ------------------------------------------------------------------ mmap */
 
-/* MAP_SHARED: the backend's own pages mapped over a reserved range, so
+/* The backend's own pages mapped over a reserved range, so
  * that stores through the map are what read() returns and the other way
  * round (map_pages, page by page, runs coalesced); or the backend's data fd
  * in one piece. Pages past the end of the file stay anonymous. */
-static long map_shared(struct vfile *v, long addr, size_t len, int prot, int flags, int64_t off)
+/* An empty memfd: pages mapped from it past its end give SIGBUS, as the
+ * pages of a mapping past the end of a file do. */
+static int eof_fd(void)
+{
+	static int fd = -1;
+	int f = __atomic_load_n(&fd, __ATOMIC_ACQUIRE);
+	if (f >= 0)
+		return f;
+	long n = sy_raw2(SYS_memfd_create, "switchyard-eof", MFD_CLOEXEC);
+	if (n < 0)
+		return -1;
+	long high = sy_raw3(SYS_fcntl, n, F_DUPFD_CLOEXEC, sy_vfs_fd_floor());
+	if (high >= 0) {
+		sy_raw1(SYS_close, n);
+		n = high;
+	}
+	sy_vfs_hide_fd((int)n, 1);
+	int expected = -1;
+	if (!__atomic_compare_exchange_n(&fd, &expected, (int)n, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		sy_vfs_hide_fd((int)n, 0);
+		sy_raw1(SYS_close, n);
+		return expected;
+	}
+	return (int)n;
+}
+
+static long map_file(struct vfile *v, long addr, size_t len, int prot, int flags, int64_t off,
+		     int type)
 {
 	struct sy_mount *m = v->m;
 	if (m->be->data_fd && !m->be->map_pages) {
@@ -1179,7 +1207,8 @@ static long map_shared(struct vfile *v, long addr, size_t len, int prot, int fla
 		long r = m->be->data_fd(m->fs, v->node, &dfd, &doff);
 		if (r < 0)
 			return r == -EOPNOTSUPP ? -ENODEV : r;
-		r = sy_raw6(SYS_mmap, addr, len, prot, flags, dfd, (long)(doff + (uint64_t)off));
+		r = sy_raw6(SYS_mmap, addr, len, prot, flags | type, dfd,
+			    (long)(doff + (uint64_t)off));
 		sy_raw1(SYS_close, dfd);
 		return r;
 	}
@@ -1191,32 +1220,51 @@ static long map_shared(struct vfile *v, long addr, size_t len, int prot, int fla
 		return base;
 	size_t npages = (len + 4095) / 4096;
 	uint64_t offs[256];
+	int rofd = -1; /* a read-only description: mprotect may not add PROT_WRITE */
 	for (size_t at = 0; at < npages;) {
 		size_t n = npages - at < 256 ? npages - at : 256;
 		int fd;
 		long r = m->be->map_pages(m->fs, v->node, (uint64_t)off / 4096 + at, n, &fd, offs);
 		if (r < 0) {
 			sy_raw2(SYS_munmap, base, len);
+			if (rofd >= 0)
+				sy_raw1(SYS_close, rofd);
 			return r;
 		}
 		for (size_t i = 0; i < n;) {
-			if (!offs[i]) {
-				i++;
+			size_t run = 1;
+			if (!offs[i]) { /* past the end */
+				while (i + run < n && !offs[i + run])
+					run++;
+				int e = eof_fd();
+				if (e >= 0)
+					sy_raw6(SYS_mmap, base + (long)((at + i) * 4096),
+						run * 4096, prot, MAP_SHARED | MAP_FIXED, e, 0);
+				i += run;
 				continue;
 			}
-			size_t run = 1;
 			while (i + run < n && offs[i + run] == offs[i] + run * 4096)
 				run++;
+			if (type == MAP_SHARED && !can_write(v) && rofd < 0) {
+				char p[48];
+				snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+				rofd =
+				    (int)sy_raw4(SYS_openat, AT_FDCWD, p, O_RDONLY | O_CLOEXEC, 0);
+			}
 			long p = sy_raw6(SYS_mmap, base + (long)((at + i) * 4096), run * 4096, prot,
-					 MAP_SHARED | MAP_FIXED, fd, (long)offs[i]);
+					 type | MAP_FIXED, rofd >= 0 ? rofd : fd, (long)offs[i]);
 			if (p < 0 && p > -4096) {
 				sy_raw2(SYS_munmap, base, len);
+				if (rofd >= 0)
+					sy_raw1(SYS_close, rofd);
 				return p;
 			}
 			i += run;
 		}
 		at += n;
 	}
+	if (rofd >= 0)
+		sy_raw1(SYS_close, rofd);
 	return base;
 }
 
@@ -1236,8 +1284,13 @@ int sy_sys_mmap(struct sy_call *c, long *result)
 	int64_t off = a[5];
 	long r;
 	int type = flags & MAP_TYPE;
-	if (!len || (off & 4095) || off < 0) {
+	if (!len || (off & 4095) || off < 0 ||
+	    (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)) {
 		r = -EINVAL;
+		goto out;
+	}
+	if (type == MAP_SHARED_VALIDATE && (flags & MAP_SYNC)) {
+		r = -EOPNOTSUPP; /* no DAX here, as on tmpfs */
 		goto out;
 	}
 	if (v->oflags & O_PATH) {
@@ -1261,11 +1314,19 @@ int sy_sys_mmap(struct sy_call *c, long *result)
 			r = -EACCES;
 			goto out;
 		}
-		r = map_shared(v, a[0], len, prot,
-			       flags & ~(MAP_TYPE | MAP_DENYWRITE | MAP_EXECUTABLE), off);
+		r = map_file(v, a[0], len, prot,
+			     flags & ~(MAP_TYPE | MAP_DENYWRITE | MAP_EXECUTABLE), off, MAP_SHARED);
 		if (r == -ENODEV)
 			sy_vfs_count_refused();
 		goto scan;
+	}
+	if (v->m->be->map_pages || v->m->be->data_fd) {
+		/* private: the file's pages, copied on write */
+		r = map_file(v, a[0], len, prot,
+			     flags & ~(MAP_TYPE | MAP_DENYWRITE | MAP_EXECUTABLE), off,
+			     MAP_PRIVATE);
+		if (r != -ENODEV)
+			goto scan;
 	}
 	r = sy_raw6(SYS_mmap, a[0], len, PROT_READ | PROT_WRITE,
 		    (flags & ~(MAP_TYPE | MAP_DENYWRITE | MAP_EXECUTABLE)) | MAP_PRIVATE |

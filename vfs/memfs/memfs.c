@@ -135,9 +135,9 @@ struct mf_inode {
 	struct mf_ts atime, mtime, ctime, btime;
 	uint64_t data; /* regular: radix root; symlink: the target */
 	union {
-		struct {		/* regular file */
-			uint32_t depth; /* levels of the radix tree */
-			uint32_t pad2;
+		struct {			     /* regular file */
+			uint32_t depth;		     /* levels of the radix tree */
+			uint32_t mapped;	     /* its blocks were handed to map_pages() */
 			uint64_t direct[MF_NDIRECT]; /* blocks 0..7 */
 		};
 		struct {		      /* directory */
@@ -587,8 +587,19 @@ static int mf_set_size(struct sy_vfs *fs, struct mf_inode *ino, uint64_t size)
 {
 	if (size > MF_MAX_FILE)
 		return -EFBIG;
-	if (size < ino->size) {
+	if (size < ino->size && ino->mapped) {
+		/* a mapping may still reach these blocks: they stay the file's,
+		 * zeroed, and go when the file does */
+		for (uint64_t i = (size + MF_PAGE - 1) / MF_PAGE;
+		     i < (ino->size + MF_PAGE - 1) / MF_PAGE; i++) {
+			char *b = mf_block(fs, ino, i, 0);
+			if (b)
+				memset(b, 0, MF_PAGE);
+		}
+	} else if (size < ino->size) {
 		mf_blocks_truncate(fs, ino, (size + MF_PAGE - 1) / MF_PAGE);
+	}
+	if (size < ino->size) {
 		/* what lies past the end in the last block reads as zeros
 		 * when the file grows again */
 		if (size % MF_PAGE) {
@@ -1601,6 +1612,7 @@ static int mf_map_pages(struct sy_vfs *fs, struct sy_vfs_node *node, uint64_t fi
 		goto out;
 	}
 	uint64_t pages = (ino->size + MF_PAGE - 1) / MF_PAGE;
+	ino->mapped = 1;
 	for (size_t i = 0; i < n; i++) {
 		offsets[i] = 0;
 		if (first + i >= pages)
