@@ -61,8 +61,17 @@ static void lock_drop(void)
 	__atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
 }
 
+/* Program memory in page 0 is switchyard's trampoline when it is mapped:
+ * for the program it does not exist. */
+static int in_page0(const void *p, size_t n)
+{
+	return sy_page0_mapped && n && (uintptr_t)p < 4096;
+}
+
 int sy_copy_in(void *dst, const void *user_src, size_t n)
 {
+	if (in_page0(user_src, n))
+		return -EFAULT;
 	struct iovec local = {dst, n}, remote = {(void *)user_src, n};
 	long r = sy_raw6(SYS_process_vm_readv, sy_raw0(SYS_getpid), (long)&local, 1, (long)&remote,
 			 1, 0);
@@ -71,7 +80,8 @@ int sy_copy_in(void *dst, const void *user_src, size_t n)
 
 /* Up to n-1 bytes of a NUL-terminated string in program memory, read a
  * page at a time (a string may end just before an unmapped page); returns
- * its length, or -1 if not even its first byte can be read. */
+ * its length, or -1 if not even its first byte can be read. (The string
+ * is cut where the memory ends: see sy_copy_path_in for a strict copy.) */
 long sy_copy_string_in(char *dst, const char *user_src, size_t n)
 {
 	size_t got = 0;
@@ -95,8 +105,59 @@ long sy_copy_string_in(char *dst, const char *user_src, size_t n)
 	return (long)got;
 }
 
+/* A path argument as the kernel copies one: the whole string up to its
+ * NUL; -EFAULT if memory ends before it, -ENAMETOOLONG if it has n bytes or
+ * more. Returns its length. */
+long sy_copy_path_in(char *dst, const char *user_src, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		size_t chunk = 4096 - ((uintptr_t)(user_src + got) % 4096);
+		if (chunk > n - got)
+			chunk = n - got;
+		if (sy_copy_in(dst + got, user_src + got, chunk) < 0)
+			return -EFAULT;
+		size_t len = strnlen(dst + got, chunk);
+		got += len;
+		if (len < chunk)
+			return (long)got;
+	}
+	dst[n - 1] = 0;
+	return -ENAMETOOLONG;
+}
+
+/* How many bytes from p on can be read (write: written) in program
+ * memory, up to n: for the short counts of a buffer that runs into a bad
+ * page. */
+size_t sy_user_extent(const void *p, size_t n, int write)
+{
+	size_t ok = 0;
+	char probe;
+	while (ok < n) {
+		size_t chunk = 4096 - ((uintptr_t)((const char *)p + ok) % 4096);
+		if (chunk > n - ok)
+			chunk = n - ok;
+		const char *at = (const char *)p + ok;
+		if (in_page0(at, 1))
+			break;
+		struct iovec local = {&probe, 1}, remote = {(void *)at, 1};
+		long pid = sy_raw0(SYS_getpid);
+		/* a write probe writes back the byte it read */
+		long r = sy_raw6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
+		if (r == 1 && write)
+			r = sy_raw6(SYS_process_vm_writev, pid, (long)&local, 1, (long)&remote, 1,
+				    0);
+		if (r != 1)
+			break;
+		ok += chunk;
+	}
+	return ok;
+}
+
 int sy_copy_out(void *user_dst, const void *src, size_t n)
 {
+	if (in_page0(user_dst, n))
+		return -EFAULT;
 	struct iovec local = {(void *)src, n}, remote = {user_dst, n};
 	long r = sy_raw6(SYS_process_vm_writev, sy_raw0(SYS_getpid), (long)&local, 1, (long)&remote,
 			 1, 0);

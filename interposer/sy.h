@@ -284,6 +284,8 @@ void sy_signal_foreign(int sig, siginfo_t *info, void *uc) SY_HIDDEN;
 int sy_copy_in(void *dst, const void *user_src, size_t n) SY_HIDDEN;
 int sy_copy_out(void *user_dst, const void *src, size_t n) SY_HIDDEN;
 long sy_copy_string_in(char *dst, const char *user_src, size_t n) SY_HIDDEN;
+long sy_copy_path_in(char *dst, const char *user_src, size_t n) SY_HIDDEN;
+size_t sy_user_extent(const void *p, size_t n, int write) SY_HIDDEN;
 
 /* exec.c */
 long sy_sys_execve(struct sy_call *c) SY_HIDDEN;

@@ -124,7 +124,9 @@ extern int sy_cwd_lock SY_VH;
 /* Does path (a string of the program's, copied in) possibly lead into a
  * mount from dirfd? 0: surely not, the kernel takes the call as it is. */
 int sy_walk_may_enter(int dirfd, const char *path) SY_VH;
-/* The fd N of a path /proc/self/fd/N (and its other spellings), or -1. */
+/* The fd N of a path /proc/self/fd/N (and its other spellings), or
+ * SY_MAGIC_CWD for /proc/self/cwd, or -1. */
+#define SY_MAGIC_CWD (-2)
 int sy_magic_fd(const char *path, const char **rest) SY_VH;
 
 /* Resolves path from dirfd. WALK_PARENT: *out is the directory holding the

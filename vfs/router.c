@@ -204,8 +204,12 @@ static int refuse(long nr, long *result)
 static int xattr_path(struct sy_call *c, long *result)
 {
 	char path[PATH_MAX + 1];
-	long n = sy_copy_string_in(path, (const char *)c->args[0], sizeof(path));
-	if (n < 0 || n >= PATH_MAX || !sy_walk_may_enter(AT_FDCWD, path))
+	long n = sy_copy_path_in(path, (const char *)c->args[0], PATH_MAX);
+	if (n < 0) {
+		*result = n;
+		return SY_ANSWER;
+	}
+	if (!sy_walk_may_enter(AT_FDCWD, path))
 		return SY_PASS;
 	struct loc at;
 	int follow = c->nr == SYS_getxattr || c->nr == SYS_setxattr || c->nr == SYS_listxattr ||

@@ -75,6 +75,10 @@ long sy_vfs_read_at(struct vfile *v, int fd, void *ubuf, size_t len, int64_t off
 		if (r <= 0)
 			break;
 		if (sy_copy_out((char *)ubuf + done, b, (size_t)r) < 0) {
+			/* a buffer that runs into a bad page: a short count */
+			size_t ok = sy_user_extent((char *)ubuf + done, (size_t)r, 1);
+			if (ok && sy_copy_out((char *)ubuf + done, b, ok) == 0)
+				done += ok;
 			r = -EFAULT;
 			break;
 		}
@@ -115,7 +119,16 @@ long sy_vfs_write_at(struct vfile *v, int fd, const void *ubuf, size_t len, int6
 	do {
 		size_t chunk = len - done < SY_VFS_BUF ? len - done : SY_VFS_BUF;
 		if (sy_copy_in(b, (const char *)ubuf + done, chunk) < 0) {
-			r = -EFAULT;
+			/* a buffer that runs into a bad page: what can be read */
+			chunk = sy_user_extent((const char *)ubuf + done, chunk, 0);
+			if (!chunk || sy_copy_in(b, (const char *)ubuf + done, chunk) < 0) {
+				r = -EFAULT;
+				break;
+			}
+			r = v->m->be->write(v->m->fs, v->node, b, chunk, (uint64_t)off + done,
+					    &cred);
+			if (r > 0)
+				done += (size_t)r;
 			break;
 		}
 		r = v->m->be->write(v->m->fs, v->node, b, chunk, (uint64_t)off + done, &cred);
@@ -189,11 +202,16 @@ static long open_node(struct loc *at, int flags, int created)
 	if ((flags & O_TRUNC) && !created && type == S_IFREG) {
 		struct sy_vfs_attr t = {.size = 0};
 		struct sy_vfs_cred cred;
-		r = m->be->setattr(m->fs, at->node, &t, SY_VFS_SET_SIZE, sy_cred(&cred));
+		/* the kernel sets mtime and ctime even when nothing was cut */
+		r = m->be->setattr(m->fs, at->node, &t, SY_VFS_SET_SIZE | SY_VFS_SET_MTIME_NOW,
+				   sy_cred(&cred));
 		if (r < 0)
 			goto out;
 	}
-	r = sy_vfd_open(m, at->node, type, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC),
+	/* O_EXCL stays for an O_TMPFILE file: it may not be linked then */
+	r = sy_vfd_open(m, at->node, type,
+			flags &
+			    ~(O_CREAT | O_NOCTTY | O_TRUNC | ((flags & TMPFILE_BIT) ? 0 : O_EXCL)),
 			at->path);
 	at->m = NULL; /* the reference went with it */
 	return r;
@@ -460,17 +478,23 @@ int sy_sys_open(struct sy_call *c, long *result)
 	}
 	}
 	char path[PATH_MAX + 1];
-	long n = sy_copy_string_in(path, (const char *)upath, sizeof(path));
-	if (n < 0)
-		return SY_PASS; /* EFAULT from the kernel */
-	if (n >= PATH_MAX) {
-		*result = -ENAMETOOLONG;
+	long n = sy_copy_path_in(path, (const char *)upath, PATH_MAX);
+	if (n < 0) {
+		*result = n;
 		return SY_ANSWER;
 	}
 	if (!path[0])
 		return SY_PASS; /* ENOENT */
-	if (!sy_walk_may_enter(dirfd, path))
+	if (!sy_walk_may_enter(dirfd, path) &&
+	    !((resolve & RESOLVE_IN_ROOT) && sy_vfd_is_virtual(dirfd)))
 		return SY_PASS;
+	if ((resolve & RESOLVE_NO_MAGICLINKS) && path[0] == '/') {
+		const char *rest;
+		if (sy_magic_fd(path, &rest) >= 0) { /* every /proc/self/fd/N is one */
+			*result = -ELOOP;
+			return SY_ANSWER;
+		}
+	}
 	if (c->nr != SYS_openat2)
 		mode &= 07777;
 	if (resolve & RESOLVE_CACHED) {
@@ -705,7 +729,10 @@ static long do_getfl(struct vfile *v, int fd)
 	if (kfl < 0)
 		return kfl;
 	long keep = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
-	return (v->oflags & ~(keep | O_CLOEXEC)) | (kfl & keep) | O_LARGEFILE;
+	long fl = (v->oflags & ~(keep | O_CLOEXEC | O_EXCL)) | (kfl & keep) | O_LARGEFILE;
+	if (v->oflags & TMPFILE_BIT) /* as the kernel shows an O_TMPFILE file */
+		fl = (fl & ~(long)TMPFILE_BIT) | O_DIRECTORY | TMPFILE_BIT;
+	return fl;
 }
 
 static long do_fcntl(struct vfile *v, int fd, long cmd, long arg)
@@ -926,7 +953,7 @@ static long fd_call(struct sy_call *c, struct vfile *v, int fd)
 			if (r < 0)
 				return r;
 			long pos = pos_get(fd);
-			int n = (int)((int64_t)at.size > pos ? (int64_t)at.size - pos : 0);
+			int n = (int)((int64_t)at.size - pos); /* negative past the end, as tmpfs */
 			return sy_copy_out((void *)a[2], &n, sizeof(n));
 		}
 		case FIGETBSZ: {
@@ -1114,6 +1141,88 @@ out:
 	return done ? done : r;
 }
 
+/* S_IFMT of an fd (virtual or not), or -errno. */
+static long fd_type(int fd, struct vfile **vout)
+{
+	struct vfile *v = sy_vfd_get(fd);
+	*vout = v;
+	if (v)
+		return v->type;
+	struct stat st;
+	long r = sy_raw2(SYS_fstat, fd, &st);
+	return r < 0 ? r : (long)(st.st_mode & S_IFMT);
+}
+
+static long status_flags(int fd)
+{
+	return sy_raw2(SYS_fcntl, fd, F_GETFL);
+}
+
+/* The kernel's refusals for sendfile, copy_file_range and splice, in its
+ * order, for the kinds of fd involved. */
+static long transfer_check(long nr, int in, long uin, int out, long uout, size_t copy_len,
+			   long splice_flags)
+{
+	struct vfile *vi, *vo;
+	long ti = fd_type(in, &vi), to = fd_type(out, &vo);
+	long r = 0;
+	long fli = status_flags(in), flo = status_flags(out);
+	if (ti < 0 || to < 0) {
+		r = ti < 0 ? ti : to;
+		goto out;
+	}
+	int in_read = vi ? can_read(vi) : (fli & O_ACCMODE) != O_WRONLY;
+	int out_write = vo ? can_write(vo) : (flo & O_ACCMODE) != O_RDONLY;
+	if (!in_read || !out_write || (vi && (vi->oflags & O_PATH)) ||
+	    (vo && (vo->oflags & O_PATH))) {
+		r = -EBADF;
+		goto out;
+	}
+	switch (nr) {
+	case SYS_sendfile:
+		if (ti != S_IFREG && ti != S_IFBLK)
+			r = -EINVAL;
+		else if (flo >= 0 && (flo & O_APPEND))
+			r = -EINVAL;
+		break;
+	case SYS_copy_file_range:
+		if (ti == S_IFDIR || to == S_IFDIR)
+			r = -EISDIR;
+		else if (ti != S_IFREG || to != S_IFREG)
+			r = -EINVAL;
+		else if (flo >= 0 && (flo & O_APPEND))
+			r = -EBADF;
+		else if (!vi || !vo || vi->m != vo->m)
+			r = -EXDEV; /* another file system: the kernel copies within one */
+		else if (vi->node == vo->node && uin && uout) {
+			int64_t a, b;
+			size_t n = copy_len;
+			if (sy_copy_in(&a, (void *)uin, 8) == 0 &&
+			    sy_copy_in(&b, (void *)uout, 8) == 0 && a < b + (int64_t)n &&
+			    b < a + (int64_t)n)
+				r = -EINVAL; /* overlapping ranges of one file */
+		}
+		break;
+	case SYS_splice:
+		/* one end a pipe, the other (the virtual file) not */
+		if (splice_flags & ~0xfL)
+			r = -EINVAL;
+		else if ((vi && to != S_IFIFO) || (vo && ti != S_IFIFO))
+			r = -EINVAL;
+		else if ((vi && uout) || (vo && uin))
+			r = -ESPIPE;
+		else if (vo && flo >= 0 && (flo & O_APPEND))
+			r = -EINVAL;
+		break;
+	}
+out:
+	if (vi)
+		sy_vfile_put(vi);
+	if (vo)
+		sy_vfile_put(vo);
+	return r;
+}
+
 int sy_sys_transfer(struct sy_call *c, long *result)
 {
 	long *a = c->args;
@@ -1139,6 +1248,11 @@ int sy_sys_transfer(struct sy_call *c, long *result)
 		return SY_PASS;
 	if (c->nr == SYS_copy_file_range && a[5]) {
 		*result = -EINVAL;
+		return SY_ANSWER;
+	}
+	long bad = transfer_check(c->nr, in, uin, out, uout, count, a[5]);
+	if (bad) {
+		*result = bad;
 		return SY_ANSWER;
 	}
 	int64_t inoff = 0, outoff = 0;

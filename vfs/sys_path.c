@@ -33,15 +33,24 @@ long sy_statfs_out(struct sy_mount *m, long ubuf);
 /* Copies a path argument in: 0, or -EFAULT / -ENAMETOOLONG / -ENOENT. */
 static int get_path(long uptr, char *buf, int empty_ok)
 {
-	long n = sy_copy_string_in(buf, (const char *)uptr, PATH_MAX + 1);
+	long n = sy_copy_path_in(buf, (const char *)uptr, PATH_MAX);
 	if (n < 0)
-		return -EFAULT;
-	if (n >= PATH_MAX)
-		return -ENAMETOOLONG;
+		return (int)n;
 	if (n == 0 && !empty_ok)
 		return -ENOENT;
 	return 0;
 }
+
+/* Copies path argument `uptr` into buf, or answers the call with the
+ * error (EFAULT, ENAMETOOLONG, ENOENT for "") as the kernel would. */
+#define GET_PATH(uptr, buf, empty_ok)                                                              \
+	do {                                                                                       \
+		int gp_r = get_path((uptr), (buf), (empty_ok));                                    \
+		if (gp_r < 0) {                                                                    \
+			*result = gp_r;                                                            \
+			return SY_ANSWER;                                                          \
+		}                                                                                  \
+	} while (0)
 
 /* ---------------------------------------------------------- attributes */
 
@@ -103,8 +112,12 @@ long sy_vfs_chown(struct sy_mount *m, struct sy_vfs_node *node, uint32_t uid, ui
 	}
 	if (m->readonly)
 		return -EROFS;
-	if (!mask) /* only ctime changes, as notify_change with nothing does */
-		return m->be->setattr(m->fs, node, &t, 0, &cred);
+	if (!mask && !S_ISDIR(a.mode)) {
+		/* chown(-1, -1) of a non-directory still drops set-user-ID
+		 * (and set-group-ID with group execute), as the kernel does */
+		t.uid = a.uid;
+		mask = SY_VFS_SET_UID;
+	}
 	return m->be->setattr(m->fs, node, &t, mask, &cred);
 }
 
@@ -395,8 +408,8 @@ static int do_mknod(long nr, int dirfd, const char *path, uint32_t mode, uint64_
 	}
 	struct sy_vfs_cred cred;
 	if (r == 0 && nr == SYS_mkdirat) {
-		r = m->be->mkdir(m->fs, at.node, last, mode & 07777 & ~sy_umask(), sy_cred(&cred),
-				 NULL);
+		r = m->be->mkdir(m->fs, at.node, last, mode & (0777 | S_ISVTX) & ~sy_umask(),
+				 sy_cred(&cred), NULL);
 	} else if (r == 0) {
 		uint32_t type = mode & S_IFMT;
 		if (!type)
@@ -468,6 +481,19 @@ static int do_unlink(int dirfd, const char *path, int flags, long *result)
 	return SY_ANSWER;
 }
 
+/* A kernel-side parent directory of a rename or link must exist and be
+ * one: its error comes before EXDEV. */
+static int host_dir_check(const struct loc *l)
+{
+	if (!l)
+		return 0;
+	struct stat st;
+	long r = sy_raw2(SYS_stat, l->path, &st);
+	if (r < 0)
+		return (int)r;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
 /* Is node `anc` the directory dir or one of its ancestors? */
 static int is_ancestor(struct sy_mount *m, struct sy_vfs_node *anc, struct sy_vfs_node *dir)
 {
@@ -531,15 +557,18 @@ static int do_rename(int olddir, const char *oldpath, int newdir, const char *ne
 	}
 	struct sy_mount *m = a.m;
 	if (a.m != b.m) {
-		r = -EXDEV;
+		/* the kernel finds both parents before it compares mounts */
+		r = host_dir_check(!a.m ? &a : !b.m ? &b : NULL);
+		if (r == 0)
+			r = -EXDEV;
 		goto out;
 	}
 	if (is_dots(la) || is_dots(lb)) {
 		r = -EBUSY;
 		goto out;
 	}
-	if (flags & RENAME_WHITEOUT) {
-		r = -EINVAL;
+	if ((flags & RENAME_WHITEOUT) && sy_raw1(SYS_setfsuid, -1) != 0) {
+		r = -EPERM; /* it makes a device node: CAP_MKNOD */
 		goto out;
 	}
 	struct sy_vfs_node *src, *dst = NULL;
@@ -600,7 +629,11 @@ static int do_rename(int olddir, const char *oldpath, int newdir, const char *ne
 	if (dst)
 		m->be->release(m->fs, dst);
 	if (r == 0)
-		r = m->be->rename(m->fs, a.node, la, b.node, lb, flags);
+		r = m->be->rename(m->fs, a.node, la, b.node, lb, flags & ~RENAME_WHITEOUT);
+	if (r == 0 && (flags & RENAME_WHITEOUT)) { /* a 0:0 character device where it was */
+		struct sy_vfs_cred cred;
+		m->be->create(m->fs, a.node, la, S_IFCHR, 0, sy_cred(&cred), NULL);
+	}
 out:
 	*result = r;
 done:
@@ -621,11 +654,13 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 	struct loc a, b;
 	char lb[256];
 	int wb;
-	int ra;
+	int ra, linkable = 0;
 	if (!oldpath[0] && (flags & AT_EMPTY_PATH)) {
 		struct vfile *v = sy_vfd_get(olddir);
 		if (!v)
 			return SY_PASS;
+		/* an O_TMPFILE file without O_EXCL may be given a name */
+		linkable = (v->oflags & 020000000) && !(v->oflags & O_EXCL);
 		a.m = v->m;
 		a.node = v->node;
 		snprintf(a.path, sizeof(a.path), "%s", v->path);
@@ -662,7 +697,9 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 		goto out;
 	}
 	if (a.m != b.m) {
-		r = -EXDEV;
+		r = host_dir_check(!b.m ? &b : NULL);
+		if (r == 0)
+			r = -EXDEV;
 		goto out;
 	}
 	struct sy_mount *m = a.m;
@@ -670,6 +707,18 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 	r = m->be->getattr(m->fs, a.node, &sa);
 	if (r == 0 && S_ISDIR(sa.mode))
 		r = -EPERM;
+	if (r == 0 && sa.nlink == 0 && !linkable)
+		r = -ENOENT;
+	if (r == 0) {
+		/* fs.protected_hardlinks: only the owner (or a caller who may
+		 * read and write a plain file) links another's file */
+		uint32_t uid = (uint32_t)sy_raw1(SYS_setfsuid, -1);
+		if (uid != 0 && uid != sa.uid &&
+		    (!S_ISREG(sa.mode) || (sa.mode & S_ISUID) ||
+		     ((sa.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) ||
+		     sy_may(&sa, R_OK | W_OK) < 0))
+			r = -EPERM;
+	}
 	if (r == 0 && is_dots(lb))
 		r = -EEXIST;
 	if (r == 0 && (wb & WALK_DIR))
@@ -748,6 +797,26 @@ static int do_readlink(int dirfd, const char *path, long ubuf, long size, long *
 	} else {
 		const char *rest;
 		int mfd = path[0] == '/' ? sy_magic_fd(path, &rest) : -1;
+		if (mfd == SY_MAGIC_CWD && !*rest && sy_cwd.m) {
+			char cwd[PATH_MAX];
+			struct loc c;
+			sy_spin_lock(&sy_cwd_lock);
+			sy_loc_copy(&c, &sy_cwd);
+			sy_spin_unlock(&sy_cwd_lock);
+			long r = c.m ? sy_node_path(c.m, c.node, c.path, cwd) : -ENOENT;
+			sy_loc_drop(&c);
+			if (r == 0 && size <= 0)
+				r = -EINVAL;
+			if (r == 0) {
+				r = (long)strlen(cwd);
+				if (r > size)
+					r = size;
+				if (sy_copy_out((void *)ubuf, cwd, (size_t)r) < 0)
+					r = -EFAULT;
+			}
+			*result = r;
+			return SY_ANSWER;
+		}
 		struct vfile *v = mfd >= 0 && !*rest ? sy_vfd_get(mfd) : NULL;
 		if (v) { /* /proc/self/fd/N of a virtual fd: the path it was opened by */
 			long n = (long)strlen(v->path);
@@ -789,11 +858,16 @@ static int do_readlink(int dirfd, const char *path, long ubuf, long size, long *
 	return SY_ANSWER;
 }
 
+/* chdir to a kernel directory: the kernel's cwd, and the virtual one goes. */
+static int chdir_kernel(const char *path, long *result);
+
 /* chmod, chown, truncate, utimes, chdir, statfs...: one node by path. */
 static int on_node(long nr, int dirfd, const char *path, int follow, long *a, long *result)
 {
 	struct loc at;
 	int r = sy_walk(dirfd, path, follow ? WALK_FOLLOW : 0, &at, NULL, NULL);
+	if (r == 1 && nr == SYS_chdir)
+		return chdir_kernel(path, result);
 	if (walked(r, result) >= 0)
 		return walked(r, result);
 	if (!at.m) {
@@ -901,6 +975,21 @@ static int on_node(long nr, int dirfd, const char *path, int follow, long *a, lo
 	}
 	sy_loc_drop(&at);
 	*result = res;
+	return SY_ANSWER;
+}
+
+static int chdir_kernel(const char *path, long *result)
+{
+	*result = sy_raw1(SYS_chdir, path);
+	if (*result == 0) {
+		sy_spin_lock(&sy_cwd_lock);
+		struct loc old = sy_cwd;
+		sy_cwd.m = NULL;
+		sy_cwd.node = NULL;
+		sy_spin_unlock(&sy_cwd_lock);
+		sy_loc_drop(&old);
+		sy_cwd_refresh();
+	}
 	return SY_ANSWER;
 }
 
@@ -1048,8 +1137,7 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 				}
 			}
 		}
-		if ((r = get_path(a[utimes_at], path, 0)) < 0)
-			return SY_PASS;
+		GET_PATH(a[utimes_at], path, 0);
 		dirfd = utimes_at ? (int)a[0] : AT_FDCWD;
 		if (!sy_walk_may_enter(dirfd, path))
 			return SY_PASS;
@@ -1074,9 +1162,7 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 		int flags = (int)(nr == SYS_statx ? args[2] : args[3]);
 		if (nr == SYS_statx && ((unsigned)args[3] & 0x80000000u))
 			return SY_PASS; /* STATX__RESERVED: the kernel's EINVAL */
-		r = get_path(args[1], path, 1);
-		if (r < 0)
-			return SY_PASS; /* the kernel gives the same EFAULT / ENAMETOOLONG */
+		GET_PATH(args[1], path, 1);
 		dirfd = (int)args[0];
 		if (path[0] ? !sy_walk_may_enter(dirfd, path)
 			    : !(sy_vfd_is_virtual(dirfd) || (dirfd == AT_FDCWD && sy_cwd.m)))
@@ -1087,29 +1173,33 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 			       nr == SYS_statx ? (unsigned)args[3] : 0, result);
 	}
 	case SYS_faccessat2:
-		if (get_path(args[1], path, 0) < 0 || !sy_walk_may_enter((int)args[0], path))
+		GET_PATH(args[1], path, 0);
+		if (!sy_walk_may_enter((int)args[0], path))
 			return SY_PASS;
 		return do_access((int)args[0], path, (int)args[2], (int)args[3], result);
 	case SYS_mkdirat:
 	case SYS_mknodat:
-		if (get_path(args[1], path, 0) < 0 || !sy_walk_may_enter((int)args[0], path))
+		GET_PATH(args[1], path, 0);
+		if (!sy_walk_may_enter((int)args[0], path))
 			return SY_PASS;
 		return do_mknod(nr, (int)args[0], path, (uint32_t)args[2], (uint64_t)args[3],
 				result);
 	case SYS_unlinkat:
-		if (get_path(args[1], path, 0) < 0 || !sy_walk_may_enter((int)args[0], path))
+		GET_PATH(args[1], path, 0);
+		if (!sy_walk_may_enter((int)args[0], path))
 			return SY_PASS;
 		return do_unlink((int)args[0], path, (int)args[2], result);
 	case SYS_renameat2:
-		if (get_path(args[1], path, 0) < 0 || get_path(args[3], path2, 0) < 0 ||
-		    (!sy_walk_may_enter((int)args[0], path) &&
+		GET_PATH(args[1], path, 0);
+		GET_PATH(args[3], path2, 0);
+		if ((!sy_walk_may_enter((int)args[0], path) &&
 		     !sy_walk_may_enter((int)args[2], path2)))
 			return SY_PASS;
 		return do_rename((int)args[0], path, (int)args[2], path2, (unsigned)args[4],
 				 result);
 	case SYS_linkat:
-		if (get_path(args[1], path, 1) < 0 || get_path(args[3], path2, 0) < 0)
-			return SY_PASS;
+		GET_PATH(args[1], path, 1);
+		GET_PATH(args[3], path2, 0);
 		if (!(path[0] ? sy_walk_may_enter((int)args[0], path)
 			      : sy_vfd_is_virtual((int)args[0])) &&
 		    !sy_walk_may_enter((int)args[2], path2))
@@ -1119,13 +1209,13 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 		return do_link((int)args[0], path, (int)args[2], path2, (int)args[4], result);
 	case SYS_symlinkat:
 		/* the target is only text; the link's own path decides */
-		if (get_path(args[0], path2, 0) < 0 || get_path(args[2], path, 0) < 0 ||
-		    !sy_walk_may_enter((int)args[1], path))
+		GET_PATH(args[0], path2, 0);
+		GET_PATH(args[2], path, 0);
+		if (!sy_walk_may_enter((int)args[1], path))
 			return SY_PASS;
 		return do_symlink(path2, (int)args[1], path, result);
 	case SYS_readlinkat:
-		if (get_path(args[1], path, 1) < 0)
-			return SY_PASS;
+		GET_PATH(args[1], path, 1);
 		if (path[0] ? !sy_walk_may_enter((int)args[0], path)
 			    : !sy_vfd_is_virtual((int)args[0]))
 			return SY_PASS;
@@ -1154,8 +1244,7 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 			sy_vfile_put(v);
 			return SY_ANSWER;
 		}
-		if (get_path(args[1], path, 1) < 0)
-			return SY_PASS;
+		GET_PATH(args[1], path, 1);
 		dirfd = (int)args[0];
 		if (path[0] ? !sy_walk_may_enter(dirfd, path)
 			    : !(sy_vfd_is_virtual(dirfd) || (dirfd == AT_FDCWD && sy_cwd.m)))
@@ -1193,11 +1282,15 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 	case SYS_chdir:
 	case SYS_statfs:
 	case SYS_chroot:
-		if (get_path(args[0], path, 0) < 0 || !sy_walk_may_enter(AT_FDCWD, path))
+		GET_PATH(args[0], path, 0);
+		if (nr == SYS_chdir && sy_cwd.m && !sy_walk_may_enter(AT_FDCWD, path))
+			return chdir_kernel(path, result); /* out of a virtual cwd */
+		if (!sy_walk_may_enter(AT_FDCWD, path))
 			return SY_PASS;
 		return on_node(nr, AT_FDCWD, path, 1, args, result);
 	case SYS_inotify_add_watch:
-		if (get_path(args[1], path, 0) < 0 || !sy_walk_may_enter(AT_FDCWD, path))
+		GET_PATH(args[1], path, 0);
+		if (!sy_walk_may_enter(AT_FDCWD, path))
 			return SY_PASS;
 		return on_node(nr, AT_FDCWD, path, !(args[2] & 0x02000000) /* IN_DONT_FOLLOW */,
 			       args, result);

@@ -61,18 +61,27 @@ void sy_cwd_refresh(void)
 int sy_magic_fd(const char *path, const char **rest)
 {
 	const char *p;
-	if (strncmp(path, "/dev/fd/", 8) == 0)
+	if (strncmp(path, "/dev/fd/", 8) == 0) {
 		p = path + 8;
-	else if (strncmp(path, "/proc/self/fd/", 14) == 0)
-		p = path + 14;
-	else if (strncmp(path, "/proc/thread-self/fd/", 21) == 0)
-		p = path + 21;
-	else if (strncmp(path, "/proc/", 6) == 0 && path[6] >= '1' && path[6] <= '9') {
+	} else if (strncmp(path, "/proc/", 6) == 0) {
+		const char *q = path + 6;
 		char *end;
-		long pid = strtol(path + 6, &end, 10);
-		if (pid != sy_raw0(SYS_getpid) || strncmp(end, "/fd/", 4) != 0)
+		if (strncmp(q, "self/", 5) == 0)
+			q += 5;
+		else if (strncmp(q, "thread-self/", 12) == 0)
+			q += 12;
+		else if (*q >= '1' && *q <= '9' && strtol(q, &end, 10) == sy_raw0(SYS_getpid) &&
+			 *end == '/')
+			q = end + 1;
+		else
 			return -1;
-		p = end + 4;
+		if (strncmp(q, "cwd", 3) == 0 && (q[3] == 0 || q[3] == '/')) {
+			*rest = q + 3;
+			return SY_MAGIC_CWD;
+		}
+		if (strncmp(q, "fd/", 3) != 0)
+			return -1;
+		p = q + 3;
 	} else
 		return -1;
 	if (*p < '0' || *p > '9')
@@ -89,7 +98,7 @@ int sy_walk_may_enter(int dirfd, const char *path)
 {
 	const char *rest;
 	int fd = sy_magic_fd(path, &rest);
-	if (fd >= 0 && sy_vfd_is_virtual(fd))
+	if ((fd >= 0 && sy_vfd_is_virtual(fd)) || (fd == SY_MAGIC_CWD && sy_cwd.m))
 		return 1;
 	if (path[0] != '/') {
 		if (dirfd == AT_FDCWD ? sy_cwd.m != NULL : sy_vfd_is_virtual(dirfd))
@@ -242,7 +251,19 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 			return r;
 		sy_loc_copy(cur, &root);
 		entered = cur->m != NULL;
-	} else if (*p == '/' && (mfd = sy_magic_fd(p, &mrest)) >= 0 && sy_vfd_is_virtual(mfd)) {
+	} else if (*p == '/' && (mfd = sy_magic_fd(p, &mrest)) == SY_MAGIC_CWD && sy_cwd.m) {
+		/* /proc/self/cwd with a virtual cwd */
+		sy_spin_lock(&sy_cwd_lock);
+		sy_loc_copy(cur, &sy_cwd);
+		sy_spin_unlock(&sy_cwd_lock);
+		if (!cur->m) { /* it changed meanwhile */
+			strcpy(cur->path, "/");
+			p = buf[0];
+		} else {
+			entered = 1;
+			p = mrest;
+		}
+	} else if (*p == '/' && mfd >= 0 && sy_vfd_is_virtual(mfd)) {
 		/* a magic link to a virtual fd: its node, whatever its name now */
 		struct vfile *v = sy_vfd_get(mfd);
 		if (!v)

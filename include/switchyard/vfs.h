@@ -193,7 +193,9 @@ struct sy_vfs_backend {
 		       struct sy_vfs_node **out);
 	/* The target, not NUL-terminated; returns its length (at most len). */
 	long (*readlink)(struct sy_vfs *fs, struct sy_vfs_node *node, char *buf, size_t len);
-	/* A new name for an existing non-directory node. */
+	/* A new name for an existing non-directory node; also for one with
+	 * no names left (an O_TMPFILE file being named: the VFS layer refuses
+	 * the other cases with ENOENT, as the kernel does). */
 	int (*link)(struct sy_vfs *fs, struct sy_vfs_node *node, struct sy_vfs_node *dir,
 		    const char *name);
 	/* Removes a non-directory name (-EISDIR for a directory). */

@@ -1389,10 +1389,8 @@ static int mf_link(struct sy_vfs *fs, struct sy_vfs_node *node, struct sy_vfs_no
 		e = -EPERM;
 		goto out;
 	}
-	if (ino->nlink == 0) {
-		e = -ENOENT;
-		goto out;
-	}
+	/* nlink 0: an O_TMPFILE file being given a name (the VFS layer
+	 * refuses the other cases, as the kernel does) */
 	if ((e = mf_dir_add(fs, dir, name, off)))
 		goto out;
 	struct mf_ts now = mf_now();
