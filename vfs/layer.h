@@ -95,6 +95,7 @@ long sy_vfs_flock(struct vfile *v, long op) SY_VH;
 long sy_vfs_fcntl_lock(struct vfile *v, int fd, long cmd, long uarg) SY_VH;
 void sy_vfs_lock_close(struct vfile *v) SY_VH;
 void sy_vfs_lock_drop(struct vfile *v) SY_VH;
+long sy_vfs_fifo_open(struct sy_mount *m, struct sy_vfs_node *node, int flags) SY_VH;
 /* Around a wait: the program's signal mask, then the router's again. */
 void sy_vfs_wait_begin(void) SY_VH;
 void sy_vfs_wait_end(void) SY_VH;

@@ -25,28 +25,45 @@
 #include "sy.h"
 
 #define LOCK_DIR "/dev/shm/.switchyard-locks"
+#define FIFO_DIR "/dev/shm/.switchyard-fifos"
+
+/* The stand-in's path for a node: the instance's fsid and the node's
+ * inode number, the same in every process. */
+static int stand_in_path(struct sy_mount *m, struct sy_vfs_node *node, const char *dir, char *path,
+			 size_t len)
+{
+	struct sy_vfs_statfs sf;
+	struct sy_vfs_attr a;
+	long r = m->be->statfs(m->fs, &sf);
+	if (r == 0)
+		r = m->be->getattr(m->fs, node, &a);
+	if (r < 0)
+		return (int)r;
+	snprintf(path, len, "%s/%llx-%llx", dir, (unsigned long long)sf.fsid,
+		 (unsigned long long)a.ino);
+	return 0;
+}
+
+static void make_dir(const char *dir)
+{
+	long u = sy_raw1(SYS_umask, 0);
+	sy_raw3(SYS_mkdirat, AT_FDCWD, dir, 01777);
+	sy_raw1(SYS_umask, u);
+}
 
 static int stand_in_fd(struct vfile *v)
 {
 	int fd = __atomic_load_n(&v->lockfd, __ATOMIC_ACQUIRE);
 	if (fd >= 0)
 		return fd;
-	struct sy_vfs_statfs sf;
-	struct sy_vfs_attr a;
-	long r = v->m->be->statfs(v->m->fs, &sf);
-	if (r == 0)
-		r = v->m->be->getattr(v->m->fs, v->node, &a);
-	if (r < 0)
-		return (int)r;
 	char path[128];
-	snprintf(path, sizeof(path), LOCK_DIR "/%llx-%llx", (unsigned long long)sf.fsid,
-		 (unsigned long long)a.ino);
+	int e = stand_in_path(v->m, v->node, LOCK_DIR, path, sizeof(path));
+	if (e < 0)
+		return e;
 	long f =
 	    sy_raw4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
 	if (f == -ENOENT) {
-		long u = sy_raw1(SYS_umask, 0);
-		sy_raw3(SYS_mkdirat, AT_FDCWD, LOCK_DIR, 01777);
-		sy_raw1(SYS_umask, u);
+		make_dir(LOCK_DIR);
 		f = sy_raw4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 			    0666);
 	}
@@ -167,4 +184,31 @@ void sy_vfs_lock_close(struct vfile *v)
 		return;
 	struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
 	sy_raw3(SYS_fcntl, fd, F_SETLK, &fl);
+}
+
+/* A FIFO stored on a mount: a kernel FIFO stands in for it (one per node,
+ * in /dev/shm/.switchyard-fifos), and the program gets a kernel fd of it,
+ * so reads, writes, poll and the blocking open are the kernel's. */
+long sy_vfs_fifo_open(struct sy_mount *m, struct sy_vfs_node *node, int flags)
+{
+	char path[128];
+	int e = stand_in_path(m, node, FIFO_DIR, path, sizeof(path));
+	if (e < 0)
+		return e;
+	long r = sy_raw3(SYS_mknodat, AT_FDCWD, path, S_IFIFO | 0666);
+	if (r == -ENOENT) {
+		make_dir(FIFO_DIR);
+		r = sy_raw3(SYS_mknodat, AT_FDCWD, path, S_IFIFO | 0666);
+	}
+	if (r < 0 && r != -EEXIST)
+		return r;
+	sy_raw3(SYS_fchmodat, AT_FDCWD, path, 0666);
+	int f = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_DIRECTORY);
+	if (f & O_NONBLOCK)
+		return sy_raw4(SYS_openat, AT_FDCWD, path, f, 0);
+	/* waits for the other end: the program's signals may interrupt it */
+	sy_vfs_wait_begin();
+	r = sy_raw4(SYS_openat, AT_FDCWD, path, f, 0);
+	sy_vfs_wait_end();
+	return r;
 }

@@ -185,7 +185,15 @@ static long open_node(struct loc *at, int flags, int created)
 		r = -ENXIO;
 		goto out;
 	}
-	if (type != S_IFREG && type != S_IFDIR) { /* FIFOs and devices are not served */
+	if (type == S_IFIFO) {
+		r = sy_may(&a, (acc == O_RDONLY || acc == O_RDWR ? R_OK : 0) |
+				   (acc == O_WRONLY || acc == O_RDWR ? W_OK : 0));
+		if (r == 0)
+			r = (int)sy_vfs_fifo_open(m, at->node, flags);
+		goto out;
+	}
+	if (type != S_IFREG && type != S_IFDIR) { /* device nodes are not served */
+		sy_vfs_count_refused();
 		r = -EOPNOTSUPP;
 		goto out;
 	}
@@ -464,8 +472,10 @@ int sy_sys_open(struct sy_call *c, long *result)
 		size_t size = (size_t)c->args[3];
 		if (size < sizeof(oh) || size > 4096)
 			return SY_PASS; /* the kernel's EINVAL / E2BIG */
-		if (sy_copy_in(&oh, (const void *)c->args[2], sizeof(oh)) < 0)
-			return SY_PASS; /* EFAULT */
+		if (sy_copy_in(&oh, (const void *)c->args[2], sizeof(oh)) < 0) {
+			*result = -EFAULT;
+			return SY_ANSWER;
+		}
 		dirfd = (int)c->args[0], upath = c->args[1];
 		flags = (long)oh.flags, mode = (long)oh.mode, resolve = oh.resolve;
 		if ((oh.flags >> 32) || (oh.mode & ~07777ull) ||
@@ -634,6 +644,14 @@ static long do_getdents(struct vfile *v, int fd, long ubuf, size_t count, int bi
 		return -ENOMEM;
 	if (count > SY_VFS_BUF / 2)
 		count = SY_VFS_BUF / 2;
+	if (!count)
+		return -EINVAL;
+	/* a buffer that runs into a bad page holds what fits before it */
+	size_t room = sy_user_extent((void *)ubuf, count, 1);
+	if (!room)
+		return -EFAULT;
+	int cut = room < count;
+	count = room;
 	struct sy_vfs_dirent *ents = (struct sy_vfs_dirent *)(out + SY_VFS_BUF / 2);
 	size_t nents = (SY_VFS_BUF / 2) / sizeof(*ents);
 	if (nents > 64)
@@ -718,7 +736,7 @@ static long do_getdents(struct vfile *v, int fd, long ubuf, size_t count, int bi
 		pos_set(fd, pos);
 		r = (long)used;
 	} else if (full && r == 0)
-		r = -EINVAL; /* not even one entry fits */
+		r = cut ? -EFAULT : -EINVAL; /* not even one entry fits */
 	sy_spin_unlock(&v->pos_lock);
 	return r;
 }

@@ -10,6 +10,7 @@
 #include <linux/stat.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -1119,14 +1120,18 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 		if (times) {
 			if (nr == SYS_utime) {
 				struct utimbuf ub;
-				if (sy_copy_in(&ub, (void *)times, sizeof(ub)) < 0)
-					return SY_PASS;
+				if (sy_copy_in(&ub, (void *)times, sizeof(ub)) < 0) {
+					*result = -EFAULT;
+					return SY_ANSWER;
+				}
 				ts[0] = (struct timespec){ub.actime, 0};
 				ts[1] = (struct timespec){ub.modtime, 0};
 			} else {
 				struct timeval tv[2];
-				if (sy_copy_in(tv, (void *)times, sizeof(tv)) < 0)
-					return SY_PASS;
+				if (sy_copy_in(tv, (void *)times, sizeof(tv)) < 0) {
+					*result = -EFAULT;
+					return SY_ANSWER;
+				}
 				for (int i = 0; i < 2; i++) {
 					if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000) {
 						*result = -EINVAL;
@@ -1300,8 +1305,74 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 
 /* ---------------------------------------------------------------- execve */
 
+/* "#!interpreter [argument]" of a script's first line, as the kernel's
+ * binfmt_script reads it; 0 if it is none. */
+static int shebang(const char *head, long n, char *interp, char *arg)
+{
+	if (n < 2 || head[0] != '#' || head[1] != '!')
+		return 0;
+	char line[256];
+	long len = n < 255 ? n : 255;
+	memcpy(line, head, (size_t)len);
+	line[len] = 0;
+	char *nl = strchr(line, '\n');
+	if (nl)
+		*nl = 0;
+	char *p = line + 2;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	size_t il = strcspn(p, " \t");
+	if (!il)
+		return -ENOEXEC;
+	memcpy(interp, p, il);
+	interp[il] = 0;
+	p += il;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	size_t al = strlen(p);
+	while (al && (p[al - 1] == ' ' || p[al - 1] == '\t'))
+		al--;
+	memcpy(arg, p, al);
+	arg[al] = 0;
+	return 1;
+}
+
+/* The program's argv with the script's interpreter line in front: the
+ * interpreter, its argument, the script's name, then argv[1...]. The
+ * array is mapped (*len bytes): the caller unmaps it. */
+static long script_argv(long uargv, const char *interp, const char *arg, const char *name,
+			size_t *len)
+{
+	long n = 0;
+	const char *e;
+	if (uargv)
+		for (;; n++) {
+			if (sy_copy_in(&e, (const char *const *)uargv + n, sizeof(e)) < 0)
+				return -EFAULT;
+			if (!e)
+				break;
+		}
+	*len = (size_t)(n + 4) * sizeof(char *);
+	long m =
+	    sy_raw6(SYS_mmap, 0, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m < 0 && m > -4096)
+		return m;
+	const char **v = (const char **)m;
+	long k = 0;
+	v[k++] = interp;
+	if (arg[0])
+		v[k++] = arg;
+	v[k++] = name;
+	for (long i = 1; i < n; i++)
+		sy_copy_in(&v[k++], (const char *const *)uargv + i, sizeof(e));
+	v[k] = NULL;
+	return m;
+}
+
 /* A program stored on a mount runs from a memfd copy of it (execveat with
- * AT_EMPTY_PATH); every execve leaves the VFS state for the new program. */
+ * AT_EMPTY_PATH); a script stored there runs its interpreter with its path,
+ * as the kernel would; every execve leaves the VFS state for the new
+ * program. */
 int sy_sys_exec(struct sy_call *c, long *result)
 {
 	static const char empty[] = "";
@@ -1309,96 +1380,140 @@ int sy_sys_exec(struct sy_call *c, long *result)
 	int at = c->nr == SYS_execveat;
 	int dirfd = at ? (int)a[0] : AT_FDCWD;
 	int flags = at ? (int)a[4] : 0;
-	char path[PATH_MAX + 1];
+	long uargv = a[at + 1], uenvp = a[at + 2];
+	char path[PATH_MAX + 1], interp[2][256], arg[2][256], name[2][PATH_MAX + 16];
 	struct sy_call k = *c;
-	long prog = -1;
-	int script = 0;
-	struct loc l;
-	l.m = NULL;
-	if (get_path(a[at], path, 1) == 0 &&
-	    (path[0] ? sy_walk_may_enter(dirfd, path) : sy_vfd_is_virtual(dirfd))) {
-		int r = 1;
+	long prog = -1, argv_map = 0;
+	size_t argv_len = 0;
+	int r = get_path(a[at], path, 1);
+	if (r == -EFAULT || r == -ENAMETOOLONG) {
+		*result = r;
+		return SY_ANSWER;
+	}
+	for (int depth = 0; r == 0 && depth < 5; depth++) {
+		if (!(path[0] ? sy_walk_may_enter(dirfd, path) : sy_vfd_is_virtual(dirfd)))
+			break; /* the kernel's: k is the call to make */
+		struct loc l;
+		l.m = NULL;
 		if (!path[0]) {
 			struct vfile *v = (flags & AT_EMPTY_PATH) ? sy_vfd_get(dirfd) : NULL;
+			r = -ENOENT;
 			if (v) {
+				r = v->node ? 0 : -ESTALE;
 				if (v->node) {
 					l.m = v->m;
 					l.node = v->node;
 					l.m->be->hold(l.m->fs, l.node);
-					r = 0;
-				} else
-					r = -ESTALE;
+					snprintf(l.path, sizeof(l.path), "/dev/fd/%d", dirfd);
+				}
 				sy_vfile_put(v);
 			}
 		} else {
 			r = sy_walk(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW,
 				    &l, NULL, NULL);
+			if (r == 1) {
+				r = 0;
+				break;
+			}
 		}
-		if (r < 0) {
-			*result = r;
-			return SY_ANSWER;
-		}
-		if (r == 0 && !l.m) { /* through a mount and out: the walk's path */
+		if (r < 0)
+			break;
+		if (!l.m) { /* through a mount and out: the walk's path */
 			k.nr = SYS_execveat;
 			k.args[0] = AT_FDCWD;
 			k.args[1] = (long)l.path;
-			k.args[2] = a[at + 1];
-			k.args[3] = a[at + 2];
+			k.args[2] = uargv;
+			k.args[3] = uenvp;
 			k.args[4] = flags;
-		} else if (r == 0) {
-			struct sy_mount *m = l.m;
-			struct sy_vfs_attr attr;
-			r = m->be->getattr(m->fs, l.node, &attr);
-			if (r == 0 && S_ISLNK(attr.mode))
-				r = -ELOOP;
-			else if (r == 0 && !S_ISREG(attr.mode))
-				r = -EACCES;
-			if (r == 0)
-				r = sy_may(&attr, X_OK);
-			if (r == 0 && !(attr.mode & 0111))
-				r = -EACCES;
-			if (r == 0) {
-				prog = sy_raw2(SYS_memfd_create, "switchyard-exec", 0);
-				if (prog < 0)
-					r = (int)prog;
-			}
-			char buf[16384];
-			for (uint64_t off = 0; r == 0;) {
-				long n = m->be->read(m->fs, l.node, buf, sizeof(buf), off);
-				if (n < 0)
-					r = (int)n;
-				if (n <= 0)
-					break;
-				if (off == 0 && n >= 2 && buf[0] == '#' && buf[1] == '!')
-					script = 1;
-				if (sy_raw4(SYS_pwrite64, prog, buf, n, off) != n)
-					r = -EIO;
-				off += (uint64_t)n;
-			}
-			sy_loc_drop(&l);
-			if (r < 0) {
-				if (prog >= 0)
-					sy_raw1(SYS_close, prog);
-				*result = r;
-				return SY_ANSWER;
-			}
-			k.nr = SYS_execveat;
-			k.args[0] = prog;
-			k.args[1] = (long)empty;
-			k.args[2] = a[at + 1];
-			k.args[3] = a[at + 2];
-			k.args[4] = AT_EMPTY_PATH;
+			break;
 		}
+		struct sy_mount *m = l.m;
+		struct sy_vfs_attr attr;
+		r = m->be->getattr(m->fs, l.node, &attr);
+		if (r == 0 && S_ISLNK(attr.mode))
+			r = -ELOOP;
+		else if (r == 0 && !S_ISREG(attr.mode))
+			r = -EACCES;
+		if (r == 0)
+			r = sy_may(&attr, X_OK);
+		if (r == 0 && !(attr.mode & 0111))
+			r = -EACCES;
+		char head[256];
+		long hn = r == 0 ? m->be->read(m->fs, l.node, head, sizeof(head), 0) : 0;
+		int sb = hn > 0 ? shebang(head, hn, interp[depth & 1], arg[depth & 1]) : 0;
+		if (r == 0 && sb < 0)
+			r = sb;
+		if (r == 0 && sb == 1) {
+			/* the interpreter, with the script's own name */
+			char *nm = name[depth & 1];
+			if (path[0])
+				memcpy(nm, path, strlen(path) + 1);
+			else
+				snprintf(nm, PATH_MAX + 16, "%s", l.path);
+			sy_loc_drop(&l);
+			size_t len;
+			long v = script_argv(uargv, interp[depth & 1], arg[depth & 1], nm, &len);
+			if (v < 0 && v > -4096) {
+				r = (int)v;
+				break;
+			}
+			if (argv_map)
+				sy_raw2(SYS_munmap, argv_map, argv_len);
+			argv_map = v;
+			argv_len = len;
+			uargv = v;
+			memcpy(path, interp[depth & 1], strlen(interp[depth & 1]) + 1);
+			dirfd = AT_FDCWD;
+			flags = 0;
+			k.nr = SYS_execve;
+			k.args[0] = (long)path;
+			k.args[1] = uargv;
+			k.args[2] = uenvp;
+			if (depth == 4)
+				r = -ELOOP;
+			continue;
+		}
+		if (r == 0) {
+			prog = sy_raw2(SYS_memfd_create, "switchyard-exec", 0);
+			if (prog < 0)
+				r = (int)prog;
+		}
+		char buf[16384];
+		for (uint64_t off = 0; r == 0;) {
+			long n = m->be->read(m->fs, l.node, buf, sizeof(buf), off);
+			if (n < 0)
+				r = (int)n;
+			if (n <= 0)
+				break;
+			if (sy_raw4(SYS_pwrite64, prog, buf, n, off) != n)
+				r = -EIO;
+			off += (uint64_t)n;
+		}
+		sy_loc_drop(&l);
+		k.nr = SYS_execveat;
+		k.args[0] = prog;
+		k.args[1] = (long)empty;
+		k.args[2] = uargv;
+		k.args[3] = uenvp;
+		k.args[4] = AT_EMPTY_PATH;
+		break;
 	}
-	/* a script's interpreter opens /dev/fd/N itself: that one stays open */
-	long state = sy_vfs_exec_state_write(prog >= 0 && !script ? (int)prog : -1);
-	if (state < 0) {
-		*result = state;
+	if (r == -ENOENT && !path[0])
+		r = 0; /* execveat(fd, "") of a kernel fd: the kernel's */
+	if (r < 0) {
+		*result = r;
 	} else {
-		*result = sy_sys_execve(&k);
-		sy_raw1(SYS_close, state);
+		long state = sy_vfs_exec_state_write(prog >= 0 ? (int)prog : -1);
+		if (state < 0) {
+			*result = state;
+		} else {
+			*result = sy_sys_execve(&k);
+			sy_raw1(SYS_close, state);
+		}
 	}
 	if (prog >= 0)
 		sy_raw1(SYS_close, prog);
+	if (argv_map)
+		sy_raw2(SYS_munmap, argv_map, argv_len);
 	return SY_ANSWER;
 }
