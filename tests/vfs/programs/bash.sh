@@ -181,6 +181,19 @@ pushd deep >/dev/null
 dirs | sed "s|$W|W|g"
 popd >/dev/null
 
+part "flock(1) on files in W"
+: >lockf
+flock -n lockf -c 'flock -n lockf -c true; echo "second flock -n while held: $?"'
+flock -s lockf -c 'flock -s -n lockf -c true; echo "shared beside shared: $?"'
+exec 9>lockf
+flock -x 9
+st flock -n -E 7 lockf true
+flock -u 9
+st flock -n lockf true
+exec 9>&-
+(flock -x 8; st flock -n -E 7 lockf true) 8>lockf
+st flock -n lockf true
+
 part "a FIFO in W"
 mkfifo fifo
 stat -c '%F %a' fifo

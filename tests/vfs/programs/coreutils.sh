@@ -160,6 +160,40 @@ sort -o sorted.txt -r sorted.txt
 head -3 sorted.txt
 wc -l -c sorted.txt
 
+part "sort with its temporary files in W"
+mkdir sorttmp
+sort -T "$W/sorttmp" -S 64K --parallel=1 src/data/lines.txt | sha256sum
+sort -T "$W/sorttmp" -S 64K --parallel=1 -m <(sort src/data/lines.txt) <(sort -r src/data/lines.txt | sort) | wc -l
+echo "sort left temporaries: $(ls sorttmp | wc -l)"
+
+part "fallocate, holes, sparse copies, sync, chown"
+fallocate -l 1M fa
+stat -c '%n %s %b' fa
+fallocate -p -o 4096 -l 65536 fa
+stat -c '%n %s %b' fa
+fallocate -n -o 1M -l 64K fa
+stat -c '%n %s %b' fa
+st fallocate -c -o 0 -l 4096 fa
+st fallocate -z -o 0 -l 4096 fa
+st fallocate -i -o 0 -l 4096 fa
+printf 'middle' | dd of=holes bs=1 seek=300000 conv=notrunc status=none
+truncate -s 600000 holes
+stat -c '%n %s %b' holes
+cp --sparse=always holes holes-sparse
+cp --sparse=never holes holes-full
+stat -c '%n %s %b' holes-sparse holes-full
+cmp holes holes-sparse && cmp holes holes-full && echo "sparse copies compare equal"
+sync fa
+sync -d fa
+sync -f fa
+echo "sync: $?"
+chown 1234:5678 small
+chown -h 4321 s2
+chgrp 99 dense
+stat -c '%n %u %g' small s2 dense
+st chown nosuchuser-xyz small
+chown 0:0 small s2 dense
+
 part "across file systems: mv and cp between W and a directory outside it"
 # rename(2) gives EXDEV natively (tmpfs to /tmp) and under switchyard (mount
 # to kernel): mv falls back to copying and removing.
@@ -193,7 +227,7 @@ st ls src/data/deep
 rm -rf target inst
 rm -f nonexistent
 st rm nonexistent
-rm -rf src moved-dir back
+rm -rf src moved-dir back sorttmp fa holes holes-sparse holes-full
 tree .
 du -sb .
 cd "$W/.."

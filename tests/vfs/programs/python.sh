@@ -11,7 +11,7 @@ py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 export TMPDIR=$W PYTHONDONTWRITEBYTECODE=1 PYTHONHASHSEED=0
 "$py" - "$W" "$IN" <<'PY'
-import errno, filecmp, mmap, os, pathlib, shutil, stat, subprocess, sys, tempfile
+import ctypes, errno, filecmp, mmap, os, pathlib, shutil, stat, subprocess, sys, tempfile
 
 W, IN = sys.argv[1], sys.argv[2]
 os.chdir(W)
@@ -268,6 +268,50 @@ print("unlink dir:", err(os.unlink, "pl"))
 print("rmdir file:", err(os.rmdir, "fl"))
 print("access:", os.access("fl", os.R_OK), os.access("fl", os.X_OK), os.access("nope", os.F_OK))
 print("listdir sorted:", sorted(os.listdir(".")))
+
+part("sendfile, copy_file_range, holes, fallocate, O_TMPFILE")
+src = os.open("fl", os.O_RDONLY)
+dst = os.open("sf", os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+print("sendfile:", os.sendfile(dst, src, 0, 100), "copy_file_range:", os.copy_file_range(src, dst, 100, 2))
+os.close(dst)
+os.close(src)
+print("sf:", open("sf", "rb").read())
+fd = os.open("holey", os.O_CREAT | os.O_RDWR, 0o644)
+os.pwrite(fd, b"data", 1 << 20)
+os.truncate("holey", 3 << 20)
+print("SEEK_DATA from 0:", err(os.lseek, fd, 0, os.SEEK_DATA), "SEEK_HOLE from 1M:",
+      err(os.lseek, fd, 1 << 20, os.SEEK_HOLE), "SEEK_DATA past data:", err(os.lseek, fd, 2 << 20, os.SEEK_DATA))
+os.posix_fallocate(fd, 0, 8192)
+print("after posix_fallocate: blocks", os.fstat(fd).st_blocks, "SEEK_DATA from 0:", err(os.lseek, fd, 0, os.SEEK_DATA))
+os.close(fd)
+fd = os.open(".", os.O_TMPFILE | os.O_RDWR, 0o600)
+os.write(fd, b"anonymous")
+print("O_TMPFILE nlink:", os.fstat(fd).st_nlink, "mode %o" % stat.S_IMODE(os.fstat(fd).st_mode))
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.linkat(fd, b"", -100, b"tmpfile-empty", 0x1000)  # AT_FDCWD, AT_EMPTY_PATH
+print("linkat AT_EMPTY_PATH:", "ok" if r == 0 else errno.errorcode.get(ctypes.get_errno()))
+if r == 0:
+    print("linked O_TMPFILE:", open("tmpfile-empty").read(), os.stat("tmpfile-empty").st_nlink)
+os.close(fd)
+for e in sorted(os.scandir("."), key=lambda e: e.name):
+    if e.inode() != os.stat(e.name, follow_symlinks=False).st_ino:
+        print("scandir inode differs from lstat:", e.name)
+os.utime("fls", ns=(5, 6), follow_symlinks=False)
+print("lutimes on a link:", os.lstat("fls").st_mtime_ns, "target untouched:", os.stat("fl").st_mtime_ns)
+
+part("extended attributes")
+open("xa", "w").write("x")
+print("setxattr user.one:", err(os.setxattr, "xa", "user.one", b"1"))
+print("setxattr user.two:", err(os.setxattr, "xa", "user.two", b"22"))
+print("listxattr:", err(lambda: sorted(os.listxattr("xa"))))
+print("getxattr:", err(os.getxattr, "xa", "user.two"))
+print("getxattr missing:", err(os.getxattr, "xa", "user.none"))
+print("XATTR_CREATE on existing:", err(os.setxattr, "xa", "user.one", b"x", os.XATTR_CREATE))
+print("XATTR_REPLACE missing:", err(os.setxattr, "xa", "user.three", b"x", os.XATTR_REPLACE))
+print("removexattr:", err(os.removexattr, "xa", "user.one"), err(lambda: sorted(os.listxattr("xa"))))
+print("xattr on a symlink (user.* refused):", err(os.setxattr, "fls", "user.l", b"1", follow_symlinks=False))
+r = subprocess.run(["cp", "-a", "xa", "xa-copy"], capture_output=True, text=True)
+print("cp -a keeps xattrs:", r.returncode, err(lambda: sorted(os.listxattr("xa-copy"))))
 
 part("subprocess with output into W")
 with open("sub.out", "w") as out:

@@ -81,6 +81,20 @@ st tar -x -f a.tar -C out tree/fresh
 ls out/tree/fresh
 chmod 755 out/tree/fresh
 
+part "sparse files through tar (SEEK_DATA and SEEK_HOLE)"
+printf 'start' >sp
+printf 'middle' | dd of=sp bs=1 seek=500000 conv=notrunc status=none
+truncate -s 2000000 sp
+touch -d @1600000000 sp
+tar -c "${det[@]}" -S -f sp.tar sp
+stat -c '%n %s' sp.tar
+tar -tvf sp.tar --numeric-owner --full-time
+mkdir spout
+tar -x -S -f sp.tar -C spout
+cmp sp spout/sp && echo "sparse file round-trips"
+stat -c '%n %s %b' sp spout/sp
+rm -rf spout
+
 part "a big file through tar"
 dd if=/dev/zero bs=64k count=32 status=none | tr '\0' 'z' >big
 tar -c "${det[@]}" -f big.tar big tree/data/binary.bin
