@@ -169,9 +169,9 @@ echo "sort left temporaries: $(ls sorttmp | wc -l)"
 part "fallocate, holes, sparse copies, sync, chown"
 fallocate -l 1M fa
 stat -c '%n %s %b' fa
-fallocate -p -o 4096 -l 65536 fa
+st fallocate -p -o 4096 -l 65536 fa
 stat -c '%n %s %b' fa
-fallocate -n -o 1M -l 64K fa
+st fallocate -n -o 1M -l 64K fa
 stat -c '%n %s %b' fa
 st fallocate -c -o 0 -l 4096 fa
 st fallocate -z -o 0 -l 4096 fa
