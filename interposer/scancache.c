@@ -54,6 +54,16 @@ void sy_scancache_setup(void)
 		snprintf(dir, sizeof(dir), "%s/switchyard/scan", xdg);
 	else if (home && home[0] == '/')
 		snprintf(dir, sizeof(dir), "%s/.cache/switchyard/scan", home);
+	/* switchyard's own files go to the kernel: never into a path a mount
+	 * covers (HOME on a mount), where the kernel would make them */
+	for (int i = 0; i < sy_state.opts.nmounts; i++) {
+		const char *m = sy_state.opts.mounts[i].path;
+		size_t n = strlen(m);
+		if (strncmp(dir, m, n) == 0 && (dir[n] == '/' || dir[n] == 0)) {
+			dir[0] = 0;
+			return;
+		}
+	}
 }
 
 /* The key of a region of `path`, if the file there is the one mapped. */

@@ -304,8 +304,7 @@ static long do_open(int dirfd, const char *path, int flags, uint32_t mode, int h
 			at.node = node;
 			snprintf(at.path + strlen(at.path), sizeof(at.path) - strlen(at.path),
 				 "/#%s", name + 1);
-			*result =
-			    open_node(&at, (flags & ~(TMPFILE_BIT | O_DIRECTORY)) | O_CREAT, 1);
+			*result = open_node(&at, (flags & ~O_DIRECTORY) | O_CREAT, 1);
 			return 0;
 		}
 		sy_loc_drop(&at);
@@ -359,8 +358,10 @@ static long do_open(int dirfd, const char *path, int flags, uint32_t mode, int h
 		}
 		if (!last[0] || strcmp(last, ".") == 0 || strcmp(last, "..") == 0 ||
 		    (wf & WALK_DIR)) {
+			int dots = !last[0] || strcmp(last, ".") == 0 || strcmp(last, "..") == 0;
 			sy_loc_drop(&at);
-			*result = -EISDIR;
+			/* an existing directory: EEXIST with O_EXCL, else EISDIR */
+			*result = (flags & O_EXCL) && dots ? -EEXIST : -EISDIR;
 			return 0;
 		}
 		if (!at.m) {
@@ -747,7 +748,8 @@ static long do_getfl(struct vfile *v, int fd)
 	if (kfl < 0)
 		return kfl;
 	long keep = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
-	long fl = (v->oflags & ~(keep | O_CLOEXEC | O_EXCL)) | (kfl & keep) | O_LARGEFILE;
+	/* O_LARGEFILE as the kernel shows it on x86-64 (glibc's is 0) */
+	long fl = (v->oflags & ~(keep | O_CLOEXEC | O_EXCL)) | (kfl & keep) | 0100000;
 	if (v->oflags & TMPFILE_BIT) /* as the kernel shows an O_TMPFILE file */
 		fl = (fl & ~(long)TMPFILE_BIT) | O_DIRECTORY | TMPFILE_BIT;
 	return fl;
@@ -928,15 +930,15 @@ static long fd_call(struct sy_call *c, struct vfile *v, int fd)
 			return -EBADF;
 		if (a[2] < 0 || a[3] <= 0)
 			return -EINVAL;
+		/* the kernel's order: the mode, the access, the kind of file */
+		if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE))
+			return -EOPNOTSUPP;
 		if (!can_write(v))
 			return -EBADF;
 		if (v->type == S_IFDIR)
 			return -EISDIR;
 		if (v->type != S_IFREG)
 			return -ENODEV;
-		long fl = sy_raw2(SYS_fcntl, fd, F_GETFL);
-		if ((mode & ~FALLOC_FL_KEEP_SIZE) && fl >= 0 && (fl & O_APPEND))
-			return -EPERM;
 		return v->m->be->fallocate(v->m->fs, v->node, mode, (uint64_t)a[2], (uint64_t)a[3]);
 	}
 	case SYS_fchmod:
@@ -1191,6 +1193,15 @@ static long transfer_check(long nr, int in, long uin, int out, long uout, size_t
 	}
 	int in_read = vi ? can_read(vi) : (fli & O_ACCMODE) != O_WRONLY;
 	int out_write = vo ? can_write(vo) : (flo & O_ACCMODE) != O_RDONLY;
+	/* copy_file_range looks at the kinds of file before the access */
+	if (nr == SYS_copy_file_range && (ti == S_IFDIR || to == S_IFDIR)) {
+		r = -EISDIR;
+		goto out;
+	}
+	if (nr == SYS_copy_file_range && (ti != S_IFREG || to != S_IFREG)) {
+		r = -EINVAL;
+		goto out;
+	}
 	if (!in_read || !out_write || (vi && (vi->oflags & O_PATH)) ||
 	    (vo && (vo->oflags & O_PATH))) {
 		r = -EBADF;

@@ -333,6 +333,29 @@ static int do_stat(long nr, int dirfd, const char *path, int flags, long ubuf, u
 	return SY_ANSWER;
 }
 
+/* The node of dirfd for an empty path with AT_EMPTY_PATH (AT_FDCWD: the
+ * virtual cwd). */
+static int empty_path_loc(int dirfd, struct loc *at)
+{
+	if (dirfd == AT_FDCWD) {
+		sy_spin_lock(&sy_cwd_lock);
+		sy_loc_copy(at, &sy_cwd);
+		sy_spin_unlock(&sy_cwd_lock);
+		return 0;
+	}
+	struct vfile *v = sy_vfd_get(dirfd);
+	if (!v)
+		return -EBADF;
+	int r = v->node ? 0 : -ESTALE;
+	at->m = v->m;
+	at->node = v->node;
+	memcpy(at->path, v->path, strlen(v->path) + 1);
+	if (v->node)
+		at->m->be->hold(at->m->fs, at->node);
+	sy_vfile_put(v);
+	return r;
+}
+
 static int do_access(int dirfd, const char *path, int mode, int flags, long *result)
 {
 	if (mode & ~(R_OK | W_OK | X_OK) ||
@@ -341,10 +364,19 @@ static int do_access(int dirfd, const char *path, int mode, int flags, long *res
 		return SY_ANSWER;
 	}
 	struct loc at;
-	int r =
-	    sy_walk(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, &at, NULL, NULL);
-	if (walked(r, result) >= 0)
-		return walked(r, result);
+	int r;
+	if (!path[0]) { /* AT_EMPTY_PATH: the fd itself */
+		r = empty_path_loc(dirfd, &at);
+		if (r < 0) {
+			*result = r;
+			return SY_ANSWER;
+		}
+	} else {
+		r = sy_walk(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, &at, NULL,
+			    NULL);
+		if (walked(r, result) >= 0)
+			return walked(r, result);
+	}
 	if (!at.m) {
 		*result = sy_raw4(SYS_faccessat2, AT_FDCWD, at.path, mode, flags);
 		return SY_ANSWER;
@@ -706,6 +738,17 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 	struct sy_mount *m = a.m;
 	struct sy_vfs_attr sa;
 	r = m->be->getattr(m->fs, a.node, &sa);
+	/* the kernel makes the new name's dentry (EEXIST) before it looks at
+	 * the old one */
+	if (r == 0 && is_dots(lb))
+		r = -EEXIST;
+	if (r == 0) {
+		struct sy_vfs_node *exist;
+		if (m->be->lookup(m->fs, b.node, lb, &exist) == 0) {
+			m->be->release(m->fs, exist);
+			r = -EEXIST;
+		}
+	}
 	if (r == 0 && S_ISDIR(sa.mode))
 		r = -EPERM;
 	if (r == 0 && sa.nlink == 0 && !linkable)
@@ -1178,8 +1221,10 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 			       nr == SYS_statx ? (unsigned)args[3] : 0, result);
 	}
 	case SYS_faccessat2:
-		GET_PATH(args[1], path, 0);
-		if (!sy_walk_may_enter((int)args[0], path))
+		GET_PATH(args[1], path, (args[3] & AT_EMPTY_PATH) != 0);
+		if (path[0] ? !sy_walk_may_enter((int)args[0], path)
+			    : !(sy_vfd_is_virtual((int)args[0]) ||
+				((int)args[0] == AT_FDCWD && sy_cwd.m)))
 			return SY_PASS;
 		return do_access((int)args[0], path, (int)args[2], (int)args[3], result);
 	case SYS_mkdirat:

@@ -1759,10 +1759,36 @@ out:
 	return done;
 }
 
+/* A hole from offset for len bytes: whole blocks go (unless a mapping may
+ * reach them: then zeroed), the parts of others read as zeros. */
+static void mf_punch(struct sy_vfs *fs, struct mf_inode *ino, uint64_t offset, uint64_t len)
+{
+	uint64_t end = offset + len < ino->size ? offset + len : ino->size;
+	for (uint64_t at = offset; at < end;) {
+		uint64_t idx = at / MF_PAGE, in = at % MF_PAGE;
+		uint64_t n = MF_PAGE - in < end - at ? MF_PAGE - in : end - at;
+		uint64_t *s = mf_slot(fs, ino, idx, 0);
+		if (s && *s) {
+			if (n == MF_PAGE && !ino->mapped) {
+				uint64_t b = *s;
+				*s = 0;
+				MF_ORDER();
+				mf_page_free(fs, b);
+				mf_sb(fs)->data_used--;
+				ino->blocks--;
+			} else {
+				memset(mf_ptr(fs, *s) + in, 0, n);
+			}
+		}
+		at += n;
+	}
+}
+
 static int mf_fallocate(struct sy_vfs *fs, struct sy_vfs_node *node, int mode, uint64_t offset,
 			uint64_t len)
 {
-	if (mode & ~FALLOC_FL_KEEP_SIZE)
+	int punch = mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE);
+	if (!punch && (mode & ~FALLOC_FL_KEEP_SIZE))
 		return -EOPNOTSUPP;
 	if (len == 0 || offset > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX)
 		return -EINVAL;
@@ -1771,6 +1797,11 @@ static int mf_fallocate(struct sy_vfs *fs, struct sy_vfs_node *node, int mode, u
 		return e;
 	struct mf_inode *ino = mf_ino(fs, mf_off(node));
 	struct mf_super *sb = mf_sb(fs);
+	if (punch && S_ISREG(ino->mode)) {
+		mf_punch(fs, ino, offset, len);
+		ino->mtime = ino->ctime = mf_now();
+		goto out;
+	}
 	if (S_ISDIR(ino->mode)) {
 		e = -EISDIR;
 		goto out;
