@@ -371,3 +371,56 @@ int sy_vfd_lock_of_node(struct vfile *v)
 	sy_spin_unlock(&vt_lock);
 	return fd;
 }
+
+static void stand_in_one(struct vfile *v, void *arg)
+{
+	(void)arg;
+	if (v->node && v->lockfd < 0)
+		sy_vfs_stand_in_fd(v); /* under vt_lock: it takes no table lock */
+}
+
+void sy_vfd_prepare_fork(void)
+{
+	if (!vt || sy_thread_is_vfork_child())
+		return;
+	sy_spin_lock(&vt_lock);
+	each_vfile(stand_in_one, NULL);
+	sy_spin_unlock(&vt_lock);
+}
+
+size_t sy_vfd_exec_locks(char *buf, size_t size, size_t at)
+{
+	if (!vt)
+		return at;
+	sy_spin_lock(&vt_lock);
+	for (unsigned fd = 0; fd < vt_high; fd++) {
+		struct vfile *v = vt[fd];
+		if (v && v->lockfd >= 0 && sy_raw3(SYS_fcntl, v->lockfd, F_SETFD, 0) == 0)
+			at = sy_put(buf, size, at, "lock %u %d\n", fd, v->lockfd);
+	}
+	sy_spin_unlock(&vt_lock);
+	return at;
+}
+
+void sy_vfd_exec_failed(void)
+{
+	if (!vt)
+		return;
+	sy_spin_lock(&vt_lock);
+	for (unsigned fd = 0; fd < vt_high; fd++)
+		if (vt[fd] && vt[fd]->lockfd >= 0)
+			sy_raw3(SYS_fcntl, vt[fd]->lockfd, F_SETFD, FD_CLOEXEC);
+	sy_spin_unlock(&vt_lock);
+}
+
+void sy_vfd_adopt_lock(int fd, int lockfd)
+{
+	struct vfile *v = sy_vfd_is_virtual(fd) ? vt[fd] : NULL;
+	if (v && v->lockfd < 0) {
+		sy_raw3(SYS_fcntl, lockfd, F_SETFD, FD_CLOEXEC);
+		sy_vfs_hide_fd(lockfd, 1);
+		v->lockfd = lockfd;
+	} else if (!v || v->lockfd != lockfd) {
+		sy_raw1(SYS_close, lockfd);
+	}
+}

@@ -82,6 +82,16 @@ void sy_vfd_closed_range(unsigned first, unsigned last) SY_VH;
 void sy_vfd_fork_child(void) SY_VH;
 /* After execve: rebuild from the placeholders in /proc/self/fd. */
 void sy_vfd_rebuild(void) SY_VH;
+/* Before a fork: every vfile gets its lock stand-in, which the child
+ * inherits with the description (a flock taken in the child is the
+ * description's, as the kernel's is). */
+void sy_vfd_prepare_fork(void) SY_VH;
+/* Appends "lock FD LOCKFD" lines for the exec state, LOCKFD made to
+ * survive the execve; sy_vfd_exec_failed() undoes that. */
+size_t sy_vfd_exec_locks(char *buf, size_t size, size_t at) SY_VH;
+void sy_vfd_exec_failed(void) SY_VH;
+/* After execve: the stand-ins the program before handed on. */
+void sy_vfd_adopt_lock(int fd, int lockfd) SY_VH;
 /* Appends "held MOUNT ID" lines for the distinct vfiles (the exec state);
  * returns the new end. */
 size_t sy_vfd_held(char *buf, size_t size, size_t at) SY_VH;
@@ -91,6 +101,8 @@ int sy_vfd_lock_of_node(struct vfile *v) SY_VH;
 
 /* ---- locks (locks.c) ---- */
 
+/* v's description of its node's lock stand-in (made on first use). */
+int sy_vfs_stand_in_fd(struct vfile *v) SY_VH;
 long sy_vfs_flock(struct vfile *v, long op) SY_VH;
 long sy_vfs_fcntl_lock(struct vfile *v, int fd, long cmd, long uarg) SY_VH;
 void sy_vfs_lock_close(struct vfile *v) SY_VH;

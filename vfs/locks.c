@@ -51,7 +51,7 @@ static void make_dir(const char *dir)
 	sy_raw1(SYS_umask, u);
 }
 
-static int stand_in_fd(struct vfile *v)
+int sy_vfs_stand_in_fd(struct vfile *v)
 {
 	int fd = __atomic_load_n(&v->lockfd, __ATOMIC_ACQUIRE);
 	if (fd >= 0)
@@ -108,7 +108,7 @@ long sy_vfs_flock(struct vfile *v, long op)
 	int how = (int)op & ~LOCK_NB;
 	if (how != LOCK_SH && how != LOCK_EX && how != LOCK_UN)
 		return -EINVAL;
-	int fd = stand_in_fd(v);
+	int fd = sy_vfs_stand_in_fd(v);
 	if (fd < 0)
 		return fd;
 	if ((op & LOCK_NB) || how == LOCK_UN)
@@ -159,7 +159,7 @@ long sy_vfs_fcntl_lock(struct vfile *v, int fd, long cmd, long uarg)
 		return -EINVAL;
 	if ((cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW || cmd == F_OFD_GETLK) && fl.l_pid != 0)
 		return -EINVAL;
-	int sfd = stand_in_fd(v);
+	int sfd = sy_vfs_stand_in_fd(v);
 	if (sfd < 0)
 		return sfd;
 	fl.l_whence = SEEK_SET;

@@ -203,11 +203,14 @@ void sy_vfs_mounts_setup(const struct sy_options *o)
 	sy_vfd_rebuild();
 	drop_old_references(state);
 	restore_cwd(state);
-	/* what the old program left for this one to close */
+	/* what the old program left for this one to close, and its lock
+	 * stand-ins */
 	for (const char *l = state; *l;) {
-		int fd;
+		int fd, lockfd;
 		if (sscanf(l, "close %d", &fd) == 1)
 			sy_raw1(SYS_close, fd);
+		if (sscanf(l, "lock %d %d", &fd, &lockfd) == 2)
+			sy_vfd_adopt_lock(fd, lockfd);
 		const char *end = strchr(l, '\n');
 		if (!end)
 			break;
@@ -241,6 +244,7 @@ int sy_vfs_exec_state_write(int extra_close)
 	/* a vfork child holds no references of its own: its parent's stay */
 	if (!sy_thread_is_vfork_child())
 		at = sy_vfd_held(buf, STATE_MAX, at);
+	at = sy_vfd_exec_locks(buf, STATE_MAX, at);
 	if (extra_close >= 0)
 		at = sy_put(buf, STATE_MAX, at, "close %d\n", extra_close);
 	long fd = sy_raw2(SYS_memfd_create, STATE_NAME, 0);

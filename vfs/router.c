@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +96,9 @@ static const long path_calls[] = {
     SYS_inotify_add_watch,
     SYS_chroot,
 };
+
+/* New processes: the lock stand-ins of open virtual files go with them. */
+static const long process_calls[] = {SYS_fork, SYS_vfork, SYS_clone, SYS_clone3};
 
 /* Calls that reach the router only when their first argument is a virtual fd. */
 static const long fd_calls[] = {
@@ -300,6 +304,20 @@ static int serve(struct sy_call *c, long *result)
 	case SYS_execve:
 	case SYS_execveat:
 		return sy_sys_exec(c, result);
+	case SYS_fork:
+	case SYS_vfork:
+	case SYS_clone:
+	case SYS_clone3:
+		/* a new process, not a thread: lock stand-ins go with it */
+		if (c->nr == SYS_fork || (c->nr == SYS_clone && !(c->args[0] & CLONE_VM)))
+			sy_vfd_prepare_fork();
+		if (c->nr == SYS_clone3) {
+			uint64_t flags;
+			if (sy_copy_in(&flags, (void *)c->args[0], sizeof(flags)) == 0 &&
+			    !(flags & CLONE_VM))
+				sy_vfd_prepare_fork();
+		}
+		return SY_PASS;
 	case SYS_umask:
 		*result = sy_raw1(SYS_umask, c->args[0]);
 		umask_now = (uint32_t)c->args[0] & 0777;
@@ -433,6 +451,8 @@ void sy_vfs_setup(const struct sy_options *o)
 	sy_vfs_mounts_setup(o);
 	for (size_t i = 0; i < sizeof(path_calls) / sizeof(path_calls[0]); i++)
 		sy_interest_add(interest, path_calls[i]);
+	for (size_t i = 0; i < sizeof(process_calls) / sizeof(process_calls[0]); i++)
+		sy_interest_add(interest, process_calls[i]);
 	for (size_t i = 0; i < sizeof(fd_calls) / sizeof(fd_calls[0]); i++)
 		sy_interest_add(interest, fd_calls[i]);
 	if (sy_hook_register(&router_hook) < 0)

@@ -1554,6 +1554,7 @@ int sy_sys_exec(struct sy_call *c, long *result)
 		} else {
 			*result = sy_sys_execve(&k);
 			sy_raw1(SYS_close, state);
+			sy_vfd_exec_failed();
 		}
 	}
 	if (prog >= 0)

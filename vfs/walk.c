@@ -263,6 +263,10 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 			entered = 1;
 			p = mrest;
 		}
+	} else if (*p == '/' && mfd >= 0 && sy_vfd_is_virtual(mfd) && !*mrest &&
+		   !(how & (WALK_FOLLOW | WALK_PARENT))) {
+		/* the magic link itself (lstat, O_NOFOLLOW): the kernel's */
+		return 1;
 	} else if (*p == '/' && mfd >= 0 && sy_vfd_is_virtual(mfd)) {
 		/* a magic link to a virtual fd: its node, whatever its name now */
 		struct vfile *v = sy_vfd_get(mfd);
