@@ -168,7 +168,7 @@ void sy_attr_to_stat(const struct sy_mount *m, const struct sy_vfs_attr *a, stru
 	st->st_gid = a->gid;
 	st->st_rdev = a->rdev;
 	st->st_size = (off_t)a->size;
-	st->st_blksize = a->blksize;
+	st->st_blksize = S_ISBLK(a->mode) ? 512 : a->blksize; /* as Linux for device nodes */
 	st->st_blocks = (blkcnt_t)a->blocks;
 	st->st_atim = a->atime;
 	st->st_mtim = a->mtime;

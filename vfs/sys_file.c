@@ -539,6 +539,13 @@ static long rw_check(const struct vfile *v, int write)
 	return 0;
 }
 
+/* access_ok(): the range lies in the user half of the address space. */
+static int user_range_ok(const void *p, size_t n)
+{
+	const uintptr_t top = 0x7ffffffff000ull; /* TASK_SIZE_MAX with 4-level paging */
+	return (uintptr_t)p <= top && n <= top - (uintptr_t)p;
+}
+
 /* The iovec array of a readv/writev, checked as the kernel checks it. */
 static long get_iov(long uiov, long cnt, struct iovec *iov)
 {
@@ -552,6 +559,8 @@ static long get_iov(long uiov, long cnt, struct iovec *iov)
 	for (long i = 0; i < cnt; i++) {
 		if ((ssize_t)iov[i].iov_len < 0)
 			return -EINVAL;
+		if (!user_range_ok(iov[i].iov_base, iov[i].iov_len))
+			return -EFAULT;
 		if (iov[i].iov_len > MAX_RW - total)
 			iov[i].iov_len = MAX_RW - total;
 		total += iov[i].iov_len;
@@ -623,7 +632,13 @@ static long do_lseek(struct vfile *v, int fd, int64_t off, int whence)
 		} else {
 			if (off < 0 || off >= size)
 				return -ENXIO;
-			to = whence == SEEK_DATA ? off : size; /* no holes are reported */
+			if (v->m->be->seek_hole) {
+				to = v->m->be->seek_hole(v->m->fs, v->node, (uint64_t)off, whence);
+				if (to < 0)
+					return to;
+			} else {
+				to = whence == SEEK_DATA ? off : size; /* all data */
+			}
 		}
 		return sy_raw3(SYS_lseek, fd, to, SEEK_SET);
 	}
@@ -850,10 +865,14 @@ static long fd_call(struct sy_call *c, struct vfile *v, int fd)
 	case SYS_read:
 		if ((r = rw_check(v, 0)))
 			return r;
+		if (!user_range_ok((void *)a[1], (size_t)a[2]))
+			return -EFAULT;
 		return sy_vfs_read_at(v, fd, (void *)a[1], (size_t)a[2], -1, 1);
 	case SYS_write:
 		if ((r = rw_check(v, 1)))
 			return r;
+		if (!user_range_ok((void *)a[1], (size_t)a[2]))
+			return -EFAULT;
 		if (!a[2])
 			return 0;
 		return sy_vfs_write_at(v, fd, (const void *)a[1], (size_t)a[2], -1, 1);
@@ -864,6 +883,8 @@ static long fd_call(struct sy_call *c, struct vfile *v, int fd)
 			return r;
 		if (a[3] < 0)
 			return -EINVAL;
+		if (!user_range_ok((void *)a[1], (size_t)a[2]))
+			return -EFAULT;
 		if (!a[2])
 			return 0;
 		return w ? sy_vfs_write_at(v, fd, (const void *)a[1], (size_t)a[2], a[3], 0)

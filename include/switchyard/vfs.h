@@ -39,7 +39,7 @@ extern "C" {
 
 /* 2: parent(), set_refs(), credentials on write() and setattr(), ids with
  * generations (ESTALE), frsize/fsid/flags in statfs, out may be NULL.
- * 3: map_pages(). */
+ * 3: map_pages(), seek_hole(). */
 #define SY_VFS_API_VERSION 3
 
 struct sy_vfs;	    /* one mounted instance; the backend defines it */
@@ -250,6 +250,11 @@ struct sy_vfs_backend {
 	 * truncated below them. */
 	int (*map_pages)(struct sy_vfs *fs, struct sy_vfs_node *node, uint64_t first, size_t n,
 			 int *fd, uint64_t *offsets);
+	/* lseek SEEK_DATA (whence 3) or SEEK_HOLE (4) from offset, for a file
+	 * with holes: the offset found, or -ENXIO at or past the end. NULL:
+	 * the whole file is data. */
+	int64_t (*seek_hole)(struct sy_vfs *fs, struct sy_vfs_node *node, uint64_t offset,
+			     int whence);
 };
 
 /* Makes a backend available to `type =` in mounts. Called from a hook

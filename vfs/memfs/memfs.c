@@ -35,7 +35,7 @@
  * Regular files keep their data in 4 KiB blocks: the first 8 addressed from
  * the inode, the others under a radix tree of 4 KiB index pages (512 slots
  * each) that grows in depth as the file does; holes have no blocks and read
- * as zeros. Files end at 2^40 bytes (EFBIG). Only data blocks count against
+ * as zeros. Files end at 2^63 - 1 bytes, as on tmpfs (EFBIG). Only data blocks count against
  * the `size` option (64k to 4T, default 64M; ENOSPC past it, a short count
  * when part of a write fits); index pages, inodes and entries come from the
  * metadata part of the arena (as large as the data part, at least 32 MiB;
@@ -81,7 +81,7 @@
 #define MF_VERSION 2		       /* 2: inode generations, the inode free list */
 #define MF_PAGE 4096ull
 #define MF_INODE_SIZE 256ull
-#define MF_MAX_FILE (1ull << 40) /* EFBIG past it */
+#define MF_MAX_FILE 0x7fffffffffffffffull /* EFBIG past it: MAX_LFS_FILESIZE, as tmpfs */
 #define MF_NAME_MAX 255
 #define MF_PATH_MAX 4096
 #define MF_BOGO_DIRENT 20    /* tmpfs: a directory's size grows by 20 per entry */
@@ -1596,6 +1596,36 @@ out:
 	return e;
 }
 
+/* SEEK_DATA and SEEK_HOLE at block granularity, as tmpfs answers them. */
+static int64_t mf_seek_hole(struct sy_vfs *fs, struct sy_vfs_node *node, uint64_t offset,
+			    int whence)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *ino = mf_ino(fs, mf_off(node));
+	int64_t r;
+	if (offset >= ino->size) {
+		r = -ENXIO;
+		goto out;
+	}
+	uint64_t pages = (ino->size + MF_PAGE - 1) / MF_PAGE;
+	uint64_t i = offset / MF_PAGE;
+	for (; i < pages; i++) {
+		uint64_t *sl = mf_slot(fs, ino, i, 0);
+		int data = sl && *sl;
+		if (data == (whence == SEEK_DATA))
+			break;
+	}
+	if (i >= pages)
+		r = whence == SEEK_DATA ? -ENXIO : (int64_t)ino->size;
+	else
+		r = i * MF_PAGE > offset ? (int64_t)(i * MF_PAGE) : (int64_t)offset;
+out:
+	mf_unlock(fs);
+	return r;
+}
+
 /* The arena pages behind pages first..first+n-1 of a file, allocating the
  * blocks of holes below the file's size (mmap MAP_SHARED maps them). */
 static int mf_map_pages(struct sy_vfs *fs, struct sy_vfs_node *node, uint64_t first, size_t n,
@@ -1759,29 +1789,70 @@ out:
 	return done;
 }
 
-/* A hole from offset for len bytes: whole blocks go (unless a mapping may
- * reach them: then zeroed), the parts of others read as zeros. */
+/* Frees the blocks with index in [lo, hi] under radix node `node` (level
+ * lvl, first index base), visiting only what is allocated. */
+static void mf_tree_punch(struct sy_vfs *fs, struct mf_inode *ino, uint64_t node, int lvl,
+			  uint64_t base, uint64_t lo, uint64_t hi)
+{
+	uint64_t *n = (uint64_t *)mf_ptr(fs, node);
+	uint64_t span = 1ull << (9 * lvl);
+	for (uint64_t s = 0; s < 512; s++) {
+		uint64_t from = base + s * span, to = from + span - 1;
+		if (!n[s] || to < lo || from > hi)
+			continue;
+		if (lvl > 0) {
+			mf_tree_punch(fs, ino, n[s], lvl - 1, from, lo, hi);
+			continue;
+		}
+		uint64_t b = n[s];
+		n[s] = 0;
+		MF_ORDER();
+		mf_page_free(fs, b);
+		mf_sb(fs)->data_used--;
+		ino->blocks--;
+	}
+}
+
+static void mf_zero_range(struct sy_vfs *fs, struct mf_inode *ino, uint64_t from, uint64_t to)
+{
+	while (from < to) {
+		uint64_t idx = from / MF_PAGE, in = from % MF_PAGE;
+		uint64_t n = MF_PAGE - in < to - from ? MF_PAGE - in : to - from;
+		uint64_t *s = mf_slot(fs, ino, idx, 0);
+		if (s && *s)
+			memset(mf_ptr(fs, *s) + in, 0, n);
+		from += n;
+	}
+}
+
+/* A hole from offset for len bytes, as tmpfs makes one: the blocks wholly
+ * inside go (unless a mapping may reach them: then zeroed), the parts of
+ * the blocks at its edges read as zeros. */
 static void mf_punch(struct sy_vfs *fs, struct mf_inode *ino, uint64_t offset, uint64_t len)
 {
-	uint64_t end = offset + len < ino->size ? offset + len : ino->size;
-	for (uint64_t at = offset; at < end;) {
-		uint64_t idx = at / MF_PAGE, in = at % MF_PAGE;
-		uint64_t n = MF_PAGE - in < end - at ? MF_PAGE - in : end - at;
-		uint64_t *s = mf_slot(fs, ino, idx, 0);
-		if (s && *s) {
-			if (n == MF_PAGE && !ino->mapped) {
-				uint64_t b = *s;
-				*s = 0;
-				MF_ORDER();
-				mf_page_free(fs, b);
-				mf_sb(fs)->data_used--;
-				ino->blocks--;
-			} else {
-				memset(mf_ptr(fs, *s) + in, 0, n);
-			}
-		}
-		at += n;
+	uint64_t end = offset + len; /* both below 2^63 */
+	uint64_t lo = (offset + MF_PAGE - 1) / MF_PAGE, hi_excl = end / MF_PAGE;
+	if (ino->mapped || lo >= hi_excl) {
+		uint64_t zend = ino->mapped ? end : (lo >= hi_excl ? end : lo * MF_PAGE);
+		if (ino->mapped && end > ino->size)
+			zend = ino->size > offset ? ino->size : offset;
+		mf_zero_range(fs, ino, offset, zend);
+		return;
 	}
+	mf_zero_range(fs, ino, offset, lo * MF_PAGE);
+	mf_zero_range(fs, ino, hi_excl * MF_PAGE, end);
+	uint64_t hi = hi_excl - 1;
+	for (uint64_t i = lo; i <= hi && i < MF_NDIRECT; i++)
+		if (ino->direct[i]) {
+			uint64_t b = ino->direct[i];
+			ino->direct[i] = 0;
+			MF_ORDER();
+			mf_page_free(fs, b);
+			mf_sb(fs)->data_used--;
+			ino->blocks--;
+		}
+	if (ino->data && hi >= MF_NDIRECT)
+		mf_tree_punch(fs, ino, ino->data, (int)ino->depth - 1, 0, lo, hi);
 }
 
 static int mf_fallocate(struct sy_vfs *fs, struct sy_vfs_node *node, int mode, uint64_t offset,
@@ -2024,7 +2095,7 @@ static int mf_fsck(struct sy_vfs *fs, int fix, char *err, size_t errlen)
 				count += ino->direct[i] != 0;
 			}
 			if (ino->data) {
-				int64_t c = ino->depth >= 1 && ino->depth <= 4
+				int64_t c = ino->depth >= 1 && ino->depth <= 6
 						? mf_tree_count(fs, ino->data, (int)ino->depth - 1)
 						: -1;
 				if (c < 0) {
@@ -2261,6 +2332,7 @@ static const struct sy_vfs_backend mf_backend = {
     .statfs = mf_statfs,
     .data_fd = NULL,
     .map_pages = mf_map_pages,
+    .seek_hole = mf_seek_hole,
     .lock = NULL,
 };
 
