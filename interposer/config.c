@@ -85,7 +85,7 @@ SY_HIDDEN const char *sy_fs_type_name(enum sy_fs_type type)
 	for (size_t i = 0; i < ARRAY_SIZE(mount_types); i++)
 		if (mount_types[i].type == type)
 			return mount_types[i].name;
-	return "?";
+	return type == SY_FS_CUSTOM ? "custom" : "?";
 }
 
 static int mount_type_has_key(const struct mount_type *t, const char *key)
@@ -274,19 +274,24 @@ struct config_section {
 	 * file: checks what only the whole section tells (a missing key).
 	 * Returns 0, or -1 after config_problem(). */
 	int (*end)(struct config_parse *p);
+	/* A key not in keys (optional: without it, such a key is an error).
+	 * Not checked for duplicates or an empty value. Returns 0, or -1 after
+	 * config_problem(). */
+	int (*set_other)(struct config_parse *p, const char *key, const char *value);
 };
 
 static int interposer_set(struct config_parse *p, const char *key, const char *value);
 static int mount_begin(struct config_parse *p, const char *argument);
 static int mount_set(struct config_parse *p, const char *key, const char *value);
 static int mount_end(struct config_parse *p);
+static int mount_set_other(struct config_parse *p, const char *key, const char *value);
 
 static const char *const interposer_keys[] = {"mode", "hook", "trace", "stats", NULL};
 static const char *const mount_keys[] = {"type", "size", "name", "source", "readonly", NULL};
 
 static const struct config_section config_sections[] = {
-    {"interposer", "[interposer]", 0, interposer_keys, NULL, interposer_set, NULL},
-    {"mount", "[mount PATH]", 1, mount_keys, mount_begin, mount_set, mount_end},
+    {"interposer", "[interposer]", 0, interposer_keys, NULL, interposer_set, NULL, NULL},
+    {"mount", "[mount PATH]", 1, mount_keys, mount_begin, mount_set, mount_end, mount_set_other},
 };
 
 struct config_parse {
@@ -303,7 +308,12 @@ struct config_parse {
 	int section_line[ARRAY_SIZE(config_sections)]; /* where opened, 0 if not yet */
 
 	const struct mount_type *mount_type; /* of the open [mount], NULL before its type */
+	int mount_custom;		     /* its type is one a hook library provides */
 	int mount_line[SY_MAX_MOUNTS];	     /* where each mount opened */
+	/* Where each of the open [mount]'s kept options was set. Until `type`
+	 * comes, every key is kept as an option; a built-in type then checks
+	 * them as if they had come after it. */
+	int option_line[SY_MOUNT_OPTIONS_MAX];
 
 	int has_problem;
 	int problem_line; /* 0: the file as a whole */
@@ -550,6 +560,8 @@ static int config_handle_key(void *user, const char *section, const char *key, c
 		return 0;
 	}
 	i = config_key_index(p, key);
+	if (i < 0 && s->set_other)
+		return s->set_other(p, key, value) == 0;
 	if (i < 0) {
 		config_problem(p, "unknown key '%s' in %s", key, p->header);
 		return 0;
@@ -641,6 +653,7 @@ static int mount_begin(struct config_parse *p, const char *argument)
 	p->mount_line[o->nmounts] = p->line;
 	o->nmounts++;
 	p->mount_type = NULL;
+	p->mount_custom = 0;
 	return 0;
 }
 
@@ -741,6 +754,79 @@ static int mount_set_readonly(struct config_parse *p, struct sy_mount_config *m,
 	    p, "bad value '%s' for 'readonly' (expected yes, no, true, false, 1 or 0)", value);
 }
 
+/* A key of a built-in type, its value not empty: checked and stored. */
+static int mount_set_builtin(struct config_parse *p, struct sy_mount_config *m, const char *key,
+			     const char *value)
+{
+	if (strcmp(key, "size") == 0)
+		return mount_set_size(p, m, value);
+	if (strcmp(key, "name") == 0)
+		return mount_set_name(p, m, value);
+	if (strcmp(key, "readonly") == 0)
+		return mount_set_readonly(p, m, value);
+	/* source */
+	if (mount_check_path(p, "source", value) < 0)
+		return -1;
+	memcpy(m->source, value, strlen(value) + 1);
+	return 0;
+}
+
+/* Keeps key = value as an option of the open mount: a custom type's, or any
+ * key until the type is known. */
+static int mount_keep(struct config_parse *p, struct sy_mount_config *m, const char *key,
+		      const char *value)
+{
+	struct sy_mount_option *opt;
+
+	if (m->noptions == SY_MOUNT_OPTIONS_MAX)
+		return config_problem(p, "too many keys in %s (at most %d)", p->header,
+				      SY_MOUNT_OPTIONS_MAX);
+	if (strlen(key) >= SY_MOUNT_OPTION_KEY_MAX)
+		return config_problem(p, "key '%s' too long (at most %d characters)", key,
+				      SY_MOUNT_OPTION_KEY_MAX - 1);
+	if (strlen(value) >= SY_MOUNT_OPTION_VALUE_MAX)
+		return config_problem(p, "value of '%s' too long (at most %d characters)", key,
+				      SY_MOUNT_OPTION_VALUE_MAX - 1);
+	opt = &m->options[m->noptions];
+	memcpy(opt->key, key, strlen(key) + 1);
+	memcpy(opt->value, value, strlen(value) + 1);
+	p->option_line[m->noptions++] = p->line;
+	return 0;
+}
+
+/*
+ * The keys kept before the type turned out built-in (or never came): checked
+ * in file order as they would have been on their own lines, then dropped.
+ */
+static int mount_check_kept(struct config_parse *p, struct sy_mount_config *m)
+{
+	int line = p->line, r = 0;
+
+	for (int i = 0; i < m->noptions && r == 0; i++) {
+		const struct sy_mount_option *opt = &m->options[i];
+
+		p->line = p->option_line[i]; /* config_problem() names the key's line */
+		if (config_key_index(p, opt->key) < 0)
+			r = config_problem(p, "unknown key '%s' in %s", opt->key, p->header);
+		else
+			r = mount_set_builtin(p, m, opt->key, opt->value);
+	}
+	p->line = line;
+	m->noptions = 0;
+	return r;
+}
+
+/* A type a hook library provides: a name like a C identifier, with '-'. */
+static int mount_type_name_ok(const char *name)
+{
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789_-";
+	size_t len = strlen(name);
+
+	return len > 0 && len < SY_FS_TYPE_NAME_MAX && strspn(name, allowed) == len;
+}
+
 /* `type`: keys given before it must apply to it too. */
 static int mount_set_type(struct config_parse *p, struct sy_mount_config *m, const char *value)
 {
@@ -751,10 +837,23 @@ static int mount_set_type(struct config_parse *p, struct sy_mount_config *m, con
 	for (size_t i = 0; i < ARRAY_SIZE(mount_types); i++)
 		if (strcmp(value, mount_types[i].name) == 0)
 			t = &mount_types[i];
-	if (!t)
-		return config_problem(p, "unknown type '%s' (expected memfs or hostfs)", value);
+	if (!t && !mount_type_name_ok(value))
+		return config_problem(p,
+				      "bad type '%s' (memfs, hostfs, or the name of a file "
+				      "system a hook library provides: letters, digits, '_' "
+				      "and '-', at most %d characters)",
+				      value, SY_FS_TYPE_NAME_MAX - 1);
+	memcpy(m->type_name, value, strlen(value) + 1);
+	if (!t) {
+		/* Its keys are the backend's business: every one is kept. */
+		m->type = SY_FS_CUSTOM;
+		p->mount_custom = 1;
+		return 0;
+	}
 	m->type = t->type;
 	p->mount_type = t;
+	if (mount_check_kept(p, m) < 0)
+		return -1;
 
 	/* The first of them in the file is the one to report. */
 	for (int i = 0; i < CONFIG_KEYS_MAX && p->section->keys[i]; i++) {
@@ -779,20 +878,28 @@ static int mount_set(struct config_parse *p, const char *key, const char *value)
 
 	if (strcmp(key, "type") == 0)
 		return mount_set_type(p, m, value);
-	if (p->mount_type && !mount_type_has_key(p->mount_type, key))
+	if (!p->mount_type) /* a custom type, or not known yet */
+		return mount_keep(p, m, key, value);
+	if (!mount_type_has_key(p->mount_type, key))
 		return config_problem(p, "key '%s' does not apply to type %s", key,
 				      p->mount_type->name);
-	if (strcmp(key, "size") == 0)
-		return mount_set_size(p, m, value);
-	if (strcmp(key, "name") == 0)
-		return mount_set_name(p, m, value);
-	if (strcmp(key, "readonly") == 0)
-		return mount_set_readonly(p, m, value);
-	/* source */
-	if (mount_check_path(p, "source", value) < 0)
-		return -1;
-	memcpy(m->source, value, strlen(value) + 1);
-	return 0;
+	return mount_set_builtin(p, m, key, value);
+}
+
+/* A key that memfs and hostfs do not know: a custom type's option. */
+static int mount_set_other(struct config_parse *p, const char *key, const char *value)
+{
+	struct sy_mount_config *m = mount_current(p);
+
+	if (p->mount_type)
+		return config_problem(p, "unknown key '%s' in %s", key, p->header);
+	for (int i = 0; i < m->noptions; i++)
+		if (strcmp(m->options[i].key, key) == 0)
+			return config_problem(p, "duplicate key '%s' in %s (first set on line %d)",
+					      key, p->header, p->option_line[i]);
+	if (!*value)
+		return config_problem(p, "empty value for '%s' in %s", key, p->header);
+	return mount_keep(p, m, key, value);
 }
 
 /* Missing keys: reported on the header's line. */
@@ -800,6 +907,11 @@ static int mount_end(struct config_parse *p)
 {
 	const struct mount_type *t = p->mount_type;
 
+	if (p->mount_custom)
+		return 0;
+	/* keys before a type that never came: their own problems first */
+	if (!t && mount_check_kept(p, mount_current(p)) < 0)
+		return -1;
 	if (!t)
 		return config_problem_at(p, p->header_line,
 					 "missing key 'type' in %s (memfs or hostfs)", p->header);
@@ -878,6 +990,38 @@ out:
 		fclose(p->file);
 	free(p);
 	return ret;
+}
+
+/* ---- what a check can tell -------------------------------------------- */
+
+SY_HIDDEN size_t sy_config_describe_mounts(const struct sy_options *o, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (outlen)
+		out[0] = '\0';
+	for (int i = 0; i < o->nmounts && n < outlen; i++) {
+		const struct sy_mount_config *m = &o->mounts[i];
+		int w;
+
+		if (m->type != SY_FS_CUSTOM)
+			continue;
+		if (o->hook[0])
+			w = snprintf(out + n, outlen - n,
+				     "%s:%d: [mount %s]: file system '%s' is provided by a hook "
+				     "library: looked up in %s at run time\n",
+				     o->config, m->line, m->path, m->type_name, o->hook);
+		else
+			w = snprintf(out + n, outlen - n,
+				     "%s:%d: [mount %s]: file system '%s' is provided by a hook "
+				     "library (none is set: give one with 'hook =' in "
+				     "[interposer], --hook or SWITCHYARD_HOOK)\n",
+				     o->config, m->line, m->path, m->type_name);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	return n < outlen ? n : outlen ? outlen - 1 : 0;
 }
 
 /* ---- the environment -------------------------------------------------- */

@@ -19,18 +19,37 @@ enum sy_mode {
 /* Mounts of the user-space VFS, from the config's [mount PATH] sections. They
  * are parsed and checked now; the VFS that serves them comes later. */
 #define SY_MAX_MOUNTS 32
-#define SY_MOUNT_PATH_MAX 512 /* path and source, with the NUL; longer than a config line */
-#define SY_MEMFS_NAME_MAX 64  /* name, with the NUL */
+#define SY_MOUNT_PATH_MAX 512  /* path and source, with the NUL; longer than a config line */
+#define SY_MEMFS_NAME_MAX 64   /* name, with the NUL */
+#define SY_FS_TYPE_NAME_MAX 64 /* `type =`, with the NUL */
+/* A custom type's options: how many, and how long (with the NUL). libinih's
+ * line limit (some 200 characters) usually bites first. */
+#define SY_MOUNT_OPTIONS_MAX 16
+#define SY_MOUNT_OPTION_KEY_MAX 64
+#define SY_MOUNT_OPTION_VALUE_MAX 256
 
 enum sy_fs_type {
 	SY_FS_MEMFS,  /* a tmpfs-like file system in shared memory */
 	SY_FS_HOSTFS, /* the mount point maps onto a directory of the host */
+	SY_FS_CUSTOM, /* a backend a hook library registers (sy_vfs_register() in
+		       * its switchyard_hook_init()), named by type_name */
+};
+
+/* One `key = value` of a custom type's section, kept as written. */
+struct sy_mount_option {
+	char key[SY_MOUNT_OPTION_KEY_MAX];
+	char value[SY_MOUNT_OPTION_VALUE_MAX];
 };
 
 struct sy_mount_config {
 	char path[SY_MOUNT_PATH_MAX]; /* mount point: absolute, normalized, never "/" */
 	int line;		      /* of its [mount] header in the config file */
 	enum sy_fs_type type;
+	char type_name[SY_FS_TYPE_NAME_MAX]; /* as `type =` says it, for every type */
+	/* a custom type: every key but `type`, in file order, unchecked (the
+	 * backend's mount() checks them) */
+	struct sy_mount_option options[SY_MOUNT_OPTIONS_MAX];
+	int noptions;
 	/* memfs */
 	uint64_t size;		      /* bytes; ENOSPC past it; 0: the memfs default */
 	char name[SY_MEMFS_NAME_MAX]; /* "": private to the run; else shared by every
@@ -65,8 +84,13 @@ struct sy_options {
 int sy_mode_parse(const char *name, enum sy_mode *mode);
 const char *sy_mode_name(enum sy_mode mode);
 
-/* "memfs" or "hostfs". */
+/* "memfs", "hostfs" or "custom" (a custom mount's own name is its type_name). */
 const char *sy_fs_type_name(enum sy_fs_type type);
+
+/* For `switchyard check`: one line per mount whose file system a hook library
+ * must provide, saying so (and which library, if o->hook is set); "" if none.
+ * Returns the length written. */
+size_t sy_config_describe_mounts(const struct sy_options *o, char *out, size_t outlen);
 
 /* Reads a config file into *o (keys it sets override what *o holds; its
  * [mount] sections replace o->mounts, none if it has none) and records its

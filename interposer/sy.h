@@ -97,6 +97,7 @@ struct sy_thread {
 	void *vfs_buf;		  /* the VFS layer's bounce buffer (SY_VFS_BUF bytes) */
 	void *vfs_stack;	  /* ...and the stack its calls run on (SY_VFS_STACK bytes) */
 	uint64_t vfs_sigmask;	  /* the program's signal mask while the VFS serves a call */
+	uint32_t scratch_gen;	  /* uses of this thread's scratch slot (signals.c) */
 };
 #define SY_VFS_BUF (1u << 20)
 #define SY_VFS_STACK (256u << 10)

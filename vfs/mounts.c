@@ -6,6 +6,7 @@
  * the old program held. The new program finds it among its fds at start-up,
  * restores the same instances from it and closes it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -45,28 +46,45 @@ int sy_vfs_is_mount_name(const char *name, size_t len)
 	return 0;
 }
 
-/* The state the program before execve left, or "" if none (a fresh run). */
+/* The state the program before execve left, or "" if none (a fresh run):
+ * a memfd named STATE_NAME among the fds. */
 static void read_exec_state(char *buf, size_t size, int *state_fd)
 {
 	buf[0] = 0;
 	*state_fd = -1;
-	char link[64];
-	for (int fd = 0; fd < 65536; fd++) {
-		/* the state sits near the top of the range: look there first */
-		int n = fd < 256 ? 65535 - fd : fd - 256;
-		char p[40];
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", n);
-		long len = sy_raw4(SYS_readlinkat, AT_FDCWD, p, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = 0;
-		if (strncmp(link, "/memfd:" STATE_NAME, strlen("/memfd:" STATE_NAME)) != 0)
-			continue;
-		long r = sy_raw4(SYS_pread64, n, buf, size - 1, 0);
-		buf[r > 0 ? r : 0] = 0;
-		*state_fd = n;
+	long dfd =
+	    sy_raw4(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dfd < 0)
 		return;
+	char ents[4096], link[64];
+	for (;;) {
+		long n = sy_raw3(SYS_getdents64, dfd, ents, sizeof(ents));
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(ents + off);
+			off += d->d_reclen;
+			if (d->d_name[0] < '0' || d->d_name[0] > '9')
+				continue;
+			int fd = atoi(d->d_name);
+			if (fd == dfd)
+				continue;
+			char p[40];
+			snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+			long len = sy_raw4(SYS_readlinkat, AT_FDCWD, p, link, sizeof(link) - 1);
+			if (len <= 0)
+				continue;
+			link[len] = 0;
+			if (strncmp(link, "/memfd:" STATE_NAME, strlen("/memfd:" STATE_NAME)) != 0)
+				continue;
+			long r = sy_raw4(SYS_pread64, fd, buf, size - 1, 0);
+			buf[r > 0 ? r : 0] = 0;
+			*state_fd = fd;
+			sy_raw1(SYS_close, dfd);
+			return;
+		}
 	}
+	sy_raw1(SYS_close, dfd);
 }
 
 /* The value of `key` for mount i in the state, or NULL. */
@@ -93,14 +111,22 @@ static void mount_one(struct sy_mount *m, const struct sy_mount_config *mc, cons
 		      const char *file)
 {
 	char err[512] = "", saved[256];
-	struct sy_vfs_option opts[4];
+	struct sy_vfs_option opts[SY_MOUNT_OPTIONS_MAX];
 	int n = 0;
 	char size[32];
-	const char *type = sy_fs_type_name(mc->type);
+	/* a custom type: registered by the hook library, loaded before us */
+	const char *type = mc->type == SY_FS_CUSTOM ? mc->type_name : sy_fs_type_name(mc->type);
 	m->be = sy_vfs_backend_find(type);
+	if (!m->be && mc->type == SY_FS_CUSTOM)
+		sy_die("%s:%d: [mount %s]: no file system '%s' (a hook library must register it)",
+		       file, mc->line, mc->path, type);
 	if (!m->be)
 		sy_die("%s:%d: [mount %s]: no file system '%s'", file, mc->line, mc->path, type);
-	if (mc->type == SY_FS_MEMFS) {
+	if (mc->type == SY_FS_CUSTOM) {
+		for (int i = 0; i < mc->noptions; i++)
+			opts[n++] =
+			    (struct sy_vfs_option){mc->options[i].key, mc->options[i].value};
+	} else if (mc->type == SY_FS_MEMFS) {
 		if (mc->size) {
 			snprintf(size, sizeof(size), "%llu", (unsigned long long)mc->size);
 			opts[n++] = (struct sy_vfs_option){"size", size};
@@ -112,7 +138,7 @@ static void mount_one(struct sy_mount *m, const struct sy_mount_config *mc, cons
 		opts[n++] = (struct sy_vfs_option){"readonly", mc->readonly ? "yes" : "no"};
 	}
 	int r = -ENOENT;
-	if (state_value(state, "mount", m->index, mc->path, saved, sizeof(saved)))
+	if (m->be->restore && state_value(state, "mount", m->index, mc->path, saved, sizeof(saved)))
 		r = m->be->restore(saved, &m->fs, err, sizeof(err));
 	m->restored = r == 0;
 	if (r < 0) {

@@ -407,9 +407,111 @@ void sy_vfs_wait_end(void)
 	block_signals(&ignored);
 }
 
+/* Can the path argument (dirfd: AT_FDCWD or an fd) not lead into a mount?
+ * A short copy on the program's stack: longer paths take the full way. */
+static int kernel_path(long dirfd, long upath)
+{
+	char p[384];
+	long n = sy_copy_path_in(p, (const char *)upath, sizeof(p));
+	if (n < 0)
+		return 0; /* EFAULT, or long: the full way says */
+	return !sy_walk_may_enter((int)dirfd, p);
+}
+
+static int virtual_fd(long fd)
+{
+	return sy_vfd_is_virtual((int)fd);
+}
+
+/* Calls that surely go to the kernel as they are, found without blocking
+ * signals or copying much: most path calls of a program on kernel paths. */
+static int quick_pass(const struct sy_call *c)
+{
+	const long *a = c->args;
+	const long cwd = AT_FDCWD;
+	switch (c->nr) {
+	case SYS_open:
+	case SYS_creat:
+	case SYS_stat:
+	case SYS_lstat:
+	case SYS_access:
+	case SYS_mkdir:
+	case SYS_mknod:
+	case SYS_rmdir:
+	case SYS_unlink:
+	case SYS_readlink:
+	case SYS_truncate:
+	case SYS_chmod:
+	case SYS_chown:
+	case SYS_lchown:
+	case SYS_utime:
+	case SYS_utimes:
+	case SYS_statfs:
+	case SYS_chroot:
+	case SYS_getxattr:
+	case SYS_lgetxattr:
+	case SYS_setxattr:
+	case SYS_lsetxattr:
+	case SYS_listxattr:
+	case SYS_llistxattr:
+	case SYS_removexattr:
+	case SYS_lremovexattr:
+		return kernel_path(cwd, a[0]);
+	case SYS_openat:
+	case SYS_newfstatat:
+	case SYS_statx:
+	case SYS_faccessat:
+	case SYS_faccessat2:
+	case SYS_mkdirat:
+	case SYS_mknodat:
+	case SYS_unlinkat:
+	case SYS_readlinkat:
+	case SYS_fchmodat:
+	case SYS_fchmodat2:
+	case SYS_fchownat:
+	case SYS_futimesat:
+		return kernel_path(a[0], a[1]);
+	case SYS_utimensat:
+		return a[1] ? kernel_path(a[0], a[1]) : !virtual_fd(a[0]);
+	case SYS_inotify_add_watch:
+		return kernel_path(cwd, a[1]);
+	case SYS_rename:
+	case SYS_link:
+		return kernel_path(cwd, a[0]) && kernel_path(cwd, a[1]);
+	case SYS_renameat:
+	case SYS_renameat2:
+	case SYS_linkat:
+		return kernel_path(a[0], a[1]) && kernel_path(a[2], a[3]);
+	case SYS_symlink:
+		return kernel_path(cwd, a[1]);
+	case SYS_symlinkat:
+		return kernel_path(a[1], a[2]);
+	case SYS_chdir:
+		return !sy_cwd.m && kernel_path(cwd, a[0]);
+	case SYS_getcwd:
+		return !sy_cwd.m;
+	case SYS_fchdir:
+		return !sy_cwd.m && !virtual_fd(a[0]);
+	case SYS_dup2:
+	case SYS_dup3:
+		return !virtual_fd(a[0]) && !virtual_fd(a[1]);
+	case SYS_mmap:
+		return (a[3] & MAP_ANONYMOUS) || !virtual_fd(a[4]);
+	case SYS_sendfile:
+	case SYS_tee:
+		return !virtual_fd(a[0]) && !virtual_fd(a[1]);
+	case SYS_copy_file_range:
+	case SYS_splice:
+		return !virtual_fd(a[0]) && !virtual_fd(a[2]);
+	}
+	return 0;
+}
+
 static enum sy_verdict router_enter(void *ctx, struct sy_call *c, long *result)
 {
 	(void)ctx;
+	if (quick_pass(c))
+		return SY_PASS;
 	if (c->nr == SYS_execve || c->nr == SYS_execveat) /* may not return: nothing blocked */
 		return serve_on_stack(c, result) == SY_ANSWER ? SY_ANSWER : SY_PASS;
 	uint64_t old;

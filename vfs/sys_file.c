@@ -908,12 +908,20 @@ static long fd_call(struct sy_call *c, struct vfile *v, int fd)
 		if ((c->nr == SYS_preadv2 || c->nr == SYS_pwritev2) &&
 		    (a[5] & ~(long)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND)))
 			return -EOPNOTSUPP;
-		if ((r = rw_check(v, w)))
-			return r;
-		if (!w && (c->nr == SYS_preadv2) && (a[5] & RWF_NOWAIT))
-			return -EOPNOTSUPP; /* as tmpfs */
+		long bad = rw_check(v, w);
+		if (bad == -EBADF)
+			return bad;
 		if ((r = get_iov(a[1], a[2], iov)))
 			return r;
+		size_t total = 0;
+		for (long i = 0; i < a[2]; i++)
+			total += iov[i].iov_len;
+		if (!total)
+			return 0; /* nothing to move: no EISDIR */
+		if (bad)
+			return bad;
+		if (!w && (c->nr == SYS_preadv2) && (a[5] & RWF_NOWAIT))
+			return -EOPNOTSUPP; /* as tmpfs */
 		if ((c->nr == SYS_pwritev2) && (a[5] & RWF_APPEND)) {
 			struct sy_vfs_attr at;
 			if (v->m->be->getattr(v->m->fs, v->node, &at) == 0)
@@ -1371,6 +1379,16 @@ static long map_file(struct vfile *v, long addr, size_t len, int prot, int flags
 		long r = m->be->data_fd(m->fs, v->node, &dfd, &doff);
 		if (r < 0)
 			return r == -EOPNOTSUPP ? -ENODEV : r;
+		if (type == MAP_SHARED && !can_write(v)) {
+			/* a read-only description: mprotect may not add PROT_WRITE */
+			char p[48];
+			snprintf(p, sizeof(p), "/proc/self/fd/%d", dfd);
+			long ro = sy_raw4(SYS_openat, AT_FDCWD, p, O_RDONLY | O_CLOEXEC, 0);
+			if (ro >= 0) {
+				sy_raw1(SYS_close, dfd);
+				dfd = (int)ro;
+			}
+		}
 		r = sy_raw6(SYS_mmap, addr, len, prot, flags | type, dfd,
 			    (long)(doff + (uint64_t)off));
 		sy_raw1(SYS_close, dfd);

@@ -667,6 +667,10 @@ static int hf_mkdir(struct sy_vfs *fs, struct sy_vfs_node *dir, const char *name
 		return r;
 	if (mkdirat(dir->fd, name, mode & 07777) < 0)
 		return -errno;
+	/* a directory made in a set-group-ID directory inherits the bit */
+	struct stat pst;
+	if (fstatat(dir->fd, "", &pst, AT_EMPTY_PATH) == 0 && (pst.st_mode & S_ISGID))
+		mode |= S_ISGID;
 	r = hf_chmod_new(dir, name, mode);
 	if (r < 0)
 		return r;
@@ -943,6 +947,22 @@ static int hf_statfs(struct sy_vfs *fs, struct sy_vfs_statfs *out)
 	return 0;
 }
 
+/* SEEK_DATA and SEEK_HOLE: the host file system's answer. */
+static int64_t hf_seek_hole(struct sy_vfs *fs, struct sy_vfs_node *n, uint64_t offset, int whence)
+{
+	(void)fs;
+	int r = hf_data_check(n);
+	if (r < 0)
+		return r;
+	int f = hf_reopen(n, O_RDONLY);
+	if (f < 0)
+		return f;
+	off_t got = lseek(f, (off_t)offset, whence);
+	int64_t res = got < 0 ? -errno : (int64_t)got;
+	close(f);
+	return res;
+}
+
 static int hf_data_fd(struct sy_vfs *fs, struct sy_vfs_node *n, int *fd, uint64_t *offset)
 {
 	int r = hf_data_check(n);
@@ -991,6 +1011,7 @@ static const struct sy_vfs_backend hf_backend = {
     .fsync = hf_fsync,
     .statfs = hf_statfs,
     .data_fd = hf_data_fd,
+    .seek_hole = hf_seek_hole,
     .lock = NULL,
 };
 
