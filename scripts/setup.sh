@@ -9,7 +9,7 @@ packages=(
 	build-essential cmake pkg-config gcc
 	libinih-dev libcmocka-dev libzydis-dev
 	python3 sqlite3 tar redis-server redis-tools hyperfine busybox
-	util-linux procps jq
+	util-linux procps jq git coreutils findutils gzip bash
 )
 
 missing=()

@@ -161,7 +161,10 @@ static void drop_old_references(const char *state)
 		const char *end = strchr(l, '\n');
 		int mi;
 		unsigned long long id;
-		if (sscanf(l, "held %d %llx", &mi, &id) == 2 && mi >= 0 && mi < sy_nmounts) {
+		/* only an instance restored from the state shares the ids (a
+		 * backend mounted afresh, hostfs, has ids of its own) */
+		if (sscanf(l, "held %d %llx", &mi, &id) == 2 && mi >= 0 && mi < sy_nmounts &&
+		    sy_mounts[mi].restored) {
 			struct sy_mount *m = &sy_mounts[mi];
 			struct sy_vfs_node *node;
 			if (m->be->node_from_id(m->fs, id, &node) == 0) {
