@@ -682,10 +682,12 @@ static void test_mount_error_type(void **state)
 			    "app.conf:1: missing key 'type' in [mount /mem] (memfs or hostfs)");
 	expect_config_error("[mount /a]\ntype = memfs\n[mount /b]\n[mount /b]\ntype = memfs\n",
 			    "app.conf:3: missing key 'type' in [mount /b] (memfs or hostfs)");
-	expect_config_error("[mount /mem]\ntype = tmpfs\n",
-			    "app.conf:2: unknown type 'tmpfs' (expected memfs or hostfs)");
-	expect_config_error("[mount /mem]\ntype = MEMFS\n",
-			    "app.conf:2: unknown type 'MEMFS' (expected memfs or hostfs)");
+	/* any other name is a hook library's file system (test_mount_custom); a
+	 * name that cannot be one is refused */
+	expect_config_error("[mount /mem]\ntype = mem fs\n",
+			    "app.conf:2: bad type 'mem fs' (memfs, hostfs, or the name of a file "
+			    "system a hook library provides: letters, digits, '_' and '-', at "
+			    "most 63 characters)");
 	expect_config_error(
 	    "[mount /mem]\ntype = memfs\ntype = memfs\n",
 	    "app.conf:3: duplicate key 'type' in [mount /mem] (first set on line 2)");
@@ -695,6 +697,146 @@ static void test_mount_error_type(void **state)
 			    "app.conf:3: unknown key 'sise' in [mount /mem]");
 	expect_config_error("[mount /mem]\ntype = memfs\nmode = sud\n",
 			    "app.conf:3: unknown key 'mode' in [mount /mem]");
+}
+
+/* ---- [mount PATH] of a type a hook library provides -------------------- */
+
+static void test_mount_custom(void **state)
+{
+	struct sy_options o;
+	const struct sy_mount_config *m;
+	char text[512];
+
+	(void)state;
+	load_ok("[mount /notes]\n"
+		"greeting = hello world ; before the type: kept too\n"
+		"type = notesfs\n"
+		"files = 8\n"
+		"size = not-a-size      ; memfs's key: the backend's business here\n"
+		"source = relative/dir\n"
+		"[mount /mem]\n"
+		"type = memfs\n"
+		"[mount /x]\n"
+		"type = My_fs-2\n",
+		&o);
+	assert_int_equal(o.nmounts, 3);
+
+	m = &o.mounts[0];
+	assert_string_equal(m->path, "/notes");
+	assert_int_equal(m->line, 1);
+	assert_int_equal(m->type, SY_FS_CUSTOM);
+	assert_string_equal(m->type_name, "notesfs");
+	assert_int_equal(m->noptions, 4);
+	assert_string_equal(m->options[0].key, "greeting");
+	assert_string_equal(m->options[0].value, "hello world");
+	assert_string_equal(m->options[1].key, "files");
+	assert_string_equal(m->options[1].value, "8");
+	assert_string_equal(m->options[2].key, "size");
+	assert_string_equal(m->options[2].value, "not-a-size");
+	assert_string_equal(m->options[3].key, "source");
+	assert_string_equal(m->options[3].value, "relative/dir");
+	assert_int_equal(m->size, 0); /* nothing of memfs's or hostfs's is set */
+	assert_string_equal(m->source, "");
+
+	m = &o.mounts[1];
+	assert_int_equal(m->type, SY_FS_MEMFS);
+	assert_string_equal(m->type_name, "memfs");
+	assert_int_equal(m->noptions, 0);
+
+	m = &o.mounts[2];
+	assert_int_equal(m->type, SY_FS_CUSTOM);
+	assert_string_equal(m->type_name, "My_fs-2");
+	assert_int_equal(m->noptions, 0);
+	assert_string_equal(sy_fs_type_name(SY_FS_CUSTOM), "custom");
+
+	/* what `switchyard check` tells: no hook library set */
+	assert_true(sy_config_describe_mounts(&o, text, sizeof(text)) > 0);
+	assert_non_null(strstr(text, ":1: [mount /notes]: file system 'notesfs' is provided by a "
+				     "hook library (none is set"));
+	assert_non_null(strstr(text, ":9: [mount /x]: file system 'My_fs-2'"));
+	assert_null(strstr(text, "/mem]"));
+
+	/* ... and with one: where it will be looked up */
+	write_file("hook.so", "not really a library, but readable\n");
+	load_ok("[interposer]\nhook = hook.so\n[mount /n]\ntype = notesfs\n", &o);
+	sy_config_describe_mounts(&o, text, sizeof(text));
+	assert_non_null(strstr(text, "[mount /n]: file system 'notesfs' is provided by a hook "
+				     "library: looked up in /"));
+	assert_non_null(strstr(text, "/hook.so at run time\n"));
+
+	/* no custom mount: nothing to tell; a short buffer stays a string */
+	load_ok("[mount /m]\ntype = memfs\n", &o);
+	assert_int_equal(sy_config_describe_mounts(&o, text, sizeof(text)), 0);
+	assert_string_equal(text, "");
+	load_ok("[mount /n]\ntype = notesfs\n", &o);
+	assert_int_equal(sy_config_describe_mounts(&o, text, 8), 7);
+	assert_int_equal(strlen(text), 7);
+}
+
+static void test_mount_custom_errors(void **state)
+{
+	char text[2048];
+	char *t = text;
+
+	(void)state;
+	/* 16 options are fine, the 17th is one too many */
+	t += sprintf(t, "[mount /n]\ntype = notesfs\n");
+	for (int i = 0; i < SY_MOUNT_OPTIONS_MAX; i++)
+		t += sprintf(t, "opt%d = %d\n", i, i);
+	load_ok(text, &(struct sy_options){0});
+	sprintf(t, "one_more = x\n");
+	expect_config_error(text, "app.conf:19: too many keys in [mount /n] (at most 16)");
+	/* the same before the type */
+	t = text + sprintf(text, "[mount /n]\n");
+	for (int i = 0; i <= SY_MOUNT_OPTIONS_MAX; i++)
+		t += sprintf(t, "opt%d = %d\n", i, i);
+	sprintf(t, "type = notesfs\n");
+	expect_config_error(text, "app.conf:18: too many keys in [mount /n] (at most 16)");
+
+	/* bounded key and type name */
+	expect_config_error(
+	    "[mount /n]\ntype = notesfs\n"
+	    "a_key_of_sixty_four_characters_is_one_more_than_fits_in_the_table = 1\n",
+	    "app.conf:3: key "
+	    "'a_key_of_sixty_four_characters_is_one_more_than_fits_in_the_table' "
+	    "too long (at most 63 characters)");
+	expect_config_error(
+	    "[mount /n]\n"
+	    "type = a_type_of_sixty_four_characters_is_one_more_than_fits_in_the_tab\n",
+	    "app.conf:2: bad type "
+	    "'a_type_of_sixty_four_characters_is_one_more_than_fits_in_the_tab' "
+	    "(memfs, hostfs, or the name of a file system a hook library provides: "
+	    "letters, digits, '_' and '-', at most 63 characters)");
+	expect_config_error("[mount /n]\ntype = a/b\n",
+			    "app.conf:2: bad type 'a/b' (memfs, hostfs, or the name of a file "
+			    "system a hook library provides: letters, digits, '_' and '-', at "
+			    "most 63 characters)");
+	expect_config_error("[mount /n]\ntype = notes.fs\n",
+			    "app.conf:2: bad type 'notes.fs' (memfs, hostfs, or the name of a file "
+			    "system a hook library provides: letters, digits, '_' and '-', at "
+			    "most 63 characters)");
+
+	/* duplicates and empty values, known to memfs or not */
+	expect_config_error(
+	    "[mount /n]\ntype = notesfs\nfiles = 1\nfiles = 2\n",
+	    "app.conf:4: duplicate key 'files' in [mount /n] (first set on line 3)");
+	expect_config_error(
+	    "[mount /n]\nfiles = 1\ntype = notesfs\nfiles = 2\n",
+	    "app.conf:4: duplicate key 'files' in [mount /n] (first set on line 2)");
+	expect_config_error("[mount /n]\ntype = notesfs\nsize = 1\nsize = 2\n",
+			    "app.conf:4: duplicate key 'size' in [mount /n] (first set on line 3)");
+	expect_config_error("[mount /n]\ntype = notesfs\nfiles =\n",
+			    "app.conf:3: empty value for 'files' in [mount /n]");
+
+	/* keys memfs and hostfs do not know, before their type: still refused */
+	expect_config_error("[mount /m]\nfiles = 8\ntype = memfs\n",
+			    "app.conf:2: unknown key 'files' in [mount /m]");
+	expect_config_error("[mount /m]\nsize = 1M\nfiles = 8\nsource = /x\ntype = memfs\n",
+			    "app.conf:3: unknown key 'files' in [mount /m]");
+	expect_config_error("[mount /m]\nfiles = 8\n",
+			    "app.conf:2: unknown key 'files' in [mount /m]");
+	expect_config_error("[mount /d]\nsource = rel\ntype = hostfs\n",
+			    "app.conf:2: source 'rel' is not absolute");
 }
 
 static void test_mount_error_key_of_other_type(void **state)
@@ -1048,6 +1190,8 @@ int main(void)
 	    TEST(test_mount_error_path),
 	    TEST(test_mount_error_duplicate_path),
 	    TEST(test_mount_error_type),
+	    TEST(test_mount_custom),
+	    TEST(test_mount_custom_errors),
 	    TEST(test_mount_error_key_of_other_type),
 	    TEST(test_mount_error_hostfs_source),
 	    TEST(test_mount_error_name),
