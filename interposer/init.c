@@ -248,6 +248,7 @@ __attribute__((constructor(101))) static void sy_init(void)
 		sy_die("cannot register the stats hook");
 	if (sy_state.opts.trace[0] && sy_trace_setup(sy_state.opts.trace, err, sizeof(err)) < 0)
 		sy_die("%s", err);
+	sy_vfs_register_builtin(); /* before a hook library could take their names */
 	if (sy_state.opts.hook[0] && sy_hook_load_library(sy_state.opts.hook, err, sizeof(err)) < 0)
 		sy_die("%s", err);
 	/* last in the chain: the hooks above see calls before it answers them */

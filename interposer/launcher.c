@@ -474,6 +474,9 @@ static int command_check(int argc, char **argv)
 		return 1;
 	}
 	printf("%s: ok\n", config);
+	char notes[4096];
+	if (sy_config_describe_mounts(&o, notes, sizeof(notes)))
+		fputs(notes, stdout);
 	return 0;
 }
 

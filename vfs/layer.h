@@ -40,6 +40,7 @@ extern int sy_nmounts SY_VH;
  * execve left (see vfs_exec_state), else mounted afresh. Dies with a message
  * on failure. */
 void sy_vfs_mounts_setup(const struct sy_options *o) SY_VH;
+void sy_vfs_register_builtin(void) SY_VH;
 int sy_vfs_exec_state_write(int extra_close) SY_VH;
 /* The mount whose point is exactly path[0..len), or NULL. */
 struct sy_mount *sy_vfs_mount_at(const char *path, size_t len) SY_VH;

@@ -203,7 +203,9 @@ static void restore_cwd(const char *state)
 	}
 }
 
-void sy_vfs_mounts_setup(const struct sy_options *o)
+/* switchyard's own backends, before a hook library registers any: their
+ * names are taken. */
+void sy_vfs_register_builtin(void)
 {
 	static int registered;
 	if (!registered) {
@@ -211,6 +213,11 @@ void sy_vfs_mounts_setup(const struct sy_options *o)
 		sy_vfs_register(sy_hostfs_backend());
 		registered = 1;
 	}
+}
+
+void sy_vfs_mounts_setup(const struct sy_options *o)
+{
+	sy_vfs_register_builtin();
 	char *state = (char *)sy_raw6(SYS_mmap, 0, STATE_MAX, PROT_READ | PROT_WRITE,
 				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if ((long)state < 0 && (long)state > -4096)
