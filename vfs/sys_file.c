@@ -879,10 +879,10 @@ static long fd_call(struct sy_call *c, struct vfile *v, int fd)
 	case SYS_pread64:
 	case SYS_pwrite64: {
 		int w = c->nr == SYS_pwrite64;
+		if (a[3] < 0) /* the kernel looks at the offset first */
+			return -EINVAL;
 		if ((r = rw_check(v, w)))
 			return r;
-		if (a[3] < 0)
-			return -EINVAL;
 		if (!user_range_ok((void *)a[1], (size_t)a[2]))
 			return -EFAULT;
 		if (!a[2])

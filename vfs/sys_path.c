@@ -622,42 +622,40 @@ static int do_rename(int olddir, const char *oldpath, int newdir, const char *ne
 				r = -ENOENT;
 		}
 	}
+	/* the kernel's order: an existing target with NOREPLACE, trailing '/'
+	 * on a non-directory, a directory into itself (EINVAL) or a target
+	 * above the source (ENOTEMPTY), the same file twice, permissions, the
+	 * kinds of file */
+	if (r == 0 && dst && m->be->getattr(m->fs, dst, &da) < 0)
+		r = -ENOENT;
+	if (r == 0 && dst && (flags & RENAME_NOREPLACE))
+		r = -EEXIST;
 	if (r == 0 && (wb & WALK_DIR) && !S_ISDIR(sa.mode))
 		r = -ENOTDIR;
-	if (r == 0 && dst && m->be->getattr(m->fs, dst, &da) == 0) {
-		if (m->be->node_id(m->fs, dst) == m->be->node_id(m->fs, src) &&
-		    !(flags & RENAME_EXCHANGE)) {
-			/* the same file under two names: nothing happens */
-			r = (flags & RENAME_NOREPLACE) ? -EEXIST : 0;
-			m->be->release(m->fs, dst);
-			m->be->release(m->fs, src);
-			*result = r;
-			goto done;
-		}
-		if (flags & RENAME_NOREPLACE)
-			r = -EEXIST;
-		else if (!(flags & RENAME_EXCHANGE) && S_ISDIR(sa.mode) && !S_ISDIR(da.mode))
-			r = -ENOTDIR;
-		else if (!(flags & RENAME_EXCHANGE) && !S_ISDIR(sa.mode) && S_ISDIR(da.mode))
-			r = -EISDIR;
+	if (r == 0 && S_ISDIR(sa.mode) && is_ancestor(m, src, b.node))
+		r = -EINVAL;
+	if (r == 0 && dst && S_ISDIR(da.mode) && is_ancestor(m, dst, a.node))
+		r = (flags & RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
+	if (r == 0 && dst && !(flags & RENAME_EXCHANGE) &&
+	    m->be->node_id(m->fs, dst) == m->be->node_id(m->fs, src)) {
+		/* the same file under two names: nothing happens */
+		m->be->release(m->fs, dst);
+		m->be->release(m->fs, src);
+		*result = 0;
+		goto done;
 	}
-	if (r == 0 && !dst && (wb & WALK_DIR) && !S_ISDIR(sa.mode))
-		r = -ENOTDIR;
 	if (r == 0)
 		r = (int)may_change(m, a.node, src);
 	if (r == 0)
 		r = (int)may_change(m, b.node, dst);
-	/* a directory into itself or below itself */
-	if (r == 0 && S_ISDIR(sa.mode) && is_ancestor(m, src, b.node))
-		r = -EINVAL;
-	if (r == 0 && dst && (flags & RENAME_EXCHANGE) && S_ISDIR(da.mode) &&
-	    is_ancestor(m, dst, a.node))
-		r = -EINVAL;
+	if (r == 0 && dst && !(flags & RENAME_EXCHANGE)) {
+		if (S_ISDIR(sa.mode) && !S_ISDIR(da.mode))
+			r = -ENOTDIR;
+		else if (!S_ISDIR(sa.mode) && S_ISDIR(da.mode))
+			r = -EISDIR;
+	}
 	if (r == 0 && (src == m->root || (dst && dst == m->root)))
 		r = -EBUSY;
-	if (r == 0 && dst && S_ISDIR(sa.mode) && is_ancestor(m, dst, a.node) &&
-	    !(flags & RENAME_EXCHANGE))
-		r = -ENOTEMPTY;
 	m->be->release(m->fs, src);
 	if (dst)
 		m->be->release(m->fs, dst);
@@ -749,6 +747,8 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 			r = -EEXIST;
 		}
 	}
+	if (r == 0 && (wb & WALK_DIR))
+		r = -ENOENT; /* a new name with a trailing '/' */
 	if (r == 0 && S_ISDIR(sa.mode))
 		r = -EPERM;
 	if (r == 0 && sa.nlink == 0 && !linkable)

@@ -251,7 +251,15 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 			return r;
 		sy_loc_copy(cur, &root);
 		entered = cur->m != NULL;
-	} else if (*p == '/' && (mfd = sy_magic_fd(p, &mrest)) == SY_MAGIC_CWD && sy_cwd.m) {
+	} else if (*p == '/' && (mfd = sy_magic_fd(p, &mrest)) >= -2 && mfd != -1 && !*mrest &&
+		   (how & WALK_PARENT)) {
+		/* /proc/self/fd/N or /proc/self/cwd as a name to make or remove:
+		 * the kernel's (EEXIST, EPERM...) */
+		return 1;
+	} else if (*p == '/' && mfd == SY_MAGIC_CWD && sy_cwd.m && !*mrest &&
+		   !(how & WALK_FOLLOW)) {
+		return 1; /* lstat of the link itself: the kernel's */
+	} else if (*p == '/' && mfd == SY_MAGIC_CWD && sy_cwd.m) {
 		/* /proc/self/cwd with a virtual cwd */
 		sy_spin_lock(&sy_cwd_lock);
 		sy_loc_copy(cur, &sy_cwd);
@@ -319,6 +327,18 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 		if (is_last && (how & WALK_PARENT)) {
 			memcpy(last, p, len);
 			last[len] = 0;
+			/* the last name is a mount point: the caller must see it
+			 * (mkdir gives EEXIST, rmdir EBUSY), not the kernel */
+			if (!cur->m) {
+				char probe[PATH_MAX];
+				size_t l = strlen(cur->path);
+				if (l + 1 + len < sizeof(probe)) {
+					memcpy(probe, cur->path, l + 1);
+					path_down(probe, p, len);
+					if (sy_vfs_mount_at(probe, strlen(probe)))
+						entered = 1;
+				}
+			}
 			break;
 		}
 		if (len == 1 && p[0] == '.') {
@@ -330,10 +350,11 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 				p = next;
 				continue;
 			}
-			if ((how & WALK_BENEATH) && depth-- == 0) {
+			if ((how & WALK_BENEATH) && depth == 0) {
 				r = -EXDEV;
 				goto fail;
 			}
+			depth--;
 			if ((how & WALK_NO_XDEV) && cur->m && cur->node == cur->m->root) {
 				r = -EXDEV;
 				goto fail;
