@@ -26,9 +26,10 @@
 #include "layer.h"
 #include "sy.h"
 
-#define MAX_RW ((size_t)0x7ffff000) /* the kernel's MAX_RW_COUNT */
-#define TMPFILE_BIT 020000000	    /* O_TMPFILE without its O_DIRECTORY */
-#define ST_VALID 0x20		    /* f_flags: the flags are valid (the kernel's) */
+#define MAX_RW ((size_t)0x7ffff000)  /* the kernel's MAX_RW_COUNT */
+#define DIR_EOF 0x7fffffffffffffffll /* a directory's offset once read to the end */
+#define TMPFILE_BIT 020000000	     /* O_TMPFILE without its O_DIRECTORY */
+#define ST_VALID 0x20		     /* f_flags: the flags are valid (the kernel's) */
 #define ST_RDONLY 1
 
 static void *bounce(void)
@@ -192,9 +193,9 @@ static long open_node(struct loc *at, int flags, int created)
 			r = (int)sy_vfs_fifo_open(m, at->node, flags);
 		goto out;
 	}
-	if (type != S_IFREG && type != S_IFDIR) { /* device nodes are not served */
+	if (type != S_IFREG && type != S_IFDIR) { /* no device behind a device node */
 		sy_vfs_count_refused();
-		r = -EOPNOTSUPP;
+		r = -ENXIO;
 		goto out;
 	}
 	if (!created) {
@@ -252,7 +253,7 @@ static long kernel_open(const char *path, long flags, long mode)
 static long do_open(int dirfd, const char *path, int flags, uint32_t mode, int how, long *result)
 {
 	struct loc at;
-	char last[256];
+	char last[258];
 	int wf, r;
 	int links = 0;
 	if ((flags & O_CREAT) && (flags & O_DIRECTORY) && !(flags & TMPFILE_BIT)) {
@@ -710,13 +711,19 @@ static long do_getdents(struct vfile *v, int fd, long ubuf, size_t count, int bi
 			ents[0].next = (uint64_t)pos + 1;
 			got = 1;
 		} else {
+			if (pos == DIR_EOF)
+				break;
 			got = m->be->readdir(m->fs, v->node, (uint64_t)pos - 2, ents, nents);
 			if (got < 0) {
 				r = got;
 				break;
 			}
-			if (got == 0)
+			if (got == 0) {
+				/* at the end it stays there, as tmpfs's cursor does,
+				 * until the directory is rewound */
+				pos = DIR_EOF;
 				break;
+			}
 			for (long i = 0; i < got; i++)
 				ents[i].next += 2;
 		}
@@ -751,6 +758,8 @@ static long do_getdents(struct vfile *v, int fd, long ubuf, size_t count, int bi
 	else if (used) {
 		pos_set(fd, pos);
 		r = (long)used;
+	} else if (pos == DIR_EOF && r == 0) {
+		pos_set(fd, pos);
 	} else if (full && r == 0)
 		r = cut ? -EFAULT : -EINVAL; /* not even one entry fits */
 	sy_spin_unlock(&v->pos_lock);
@@ -765,6 +774,8 @@ static long do_getfl(struct vfile *v, int fd)
 	long keep = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
 	/* O_LARGEFILE as the kernel shows it on x86-64 (glibc's is 0) */
 	long fl = (v->oflags & ~(keep | O_CLOEXEC | O_EXCL)) | (kfl & keep) | 0100000;
+	if (v->oflags & O_PATH) /* an O_PATH description shows its open flags only */
+		fl &= ~(long)0100000;
 	if (v->oflags & TMPFILE_BIT) /* as the kernel shows an O_TMPFILE file */
 		fl = (fl & ~(long)TMPFILE_BIT) | O_DIRECTORY | TMPFILE_BIT;
 	return fl;
@@ -946,10 +957,10 @@ static long fd_call(struct sy_call *c, struct vfile *v, int fd)
 	case SYS_syncfs:
 		return (v->oflags & O_PATH) ? -EBADF : 0;
 	case SYS_ftruncate:
+		if (a[1] < 0) /* before the fd's kind */
+			return -EINVAL;
 		if ((v->oflags & O_PATH))
 			return -EBADF;
-		if (a[1] < 0)
-			return -EINVAL;
 		if (v->type != S_IFREG || !can_write(v))
 			return -EINVAL;
 		return do_truncate(v->m, v->node, a[1]);
@@ -1238,7 +1249,9 @@ static long transfer_check(long nr, int in, long uin, int out, long uout, size_t
 	}
 	switch (nr) {
 	case SYS_sendfile:
-		if (ti != S_IFREG && ti != S_IFBLK)
+		if (uin && (ti == S_IFIFO || ti == S_IFSOCK))
+			r = -ESPIPE;
+		else if (ti != S_IFREG && ti != S_IFBLK)
 			r = -EINVAL;
 		else if (flo >= 0 && (flo & O_APPEND))
 			r = -EINVAL;
@@ -1255,10 +1268,18 @@ static long transfer_check(long nr, int in, long uin, int out, long uout, size_t
 		else if (vi->node == vo->node && uin && uout) {
 			int64_t a, b;
 			size_t n = copy_len;
+			struct sy_vfs_attr at;
+			/* what is copied stops at the end of the file */
 			if (sy_copy_in(&a, (void *)uin, 8) == 0 &&
-			    sy_copy_in(&b, (void *)uout, 8) == 0 && a < b + (int64_t)n &&
-			    b < a + (int64_t)n)
-				r = -EINVAL; /* overlapping ranges of one file */
+			    sy_copy_in(&b, (void *)uout, 8) == 0 &&
+			    vi->m->be->getattr(vi->m->fs, vi->node, &at) == 0) {
+				if (a >= (int64_t)at.size)
+					n = 0;
+				else if ((uint64_t)a + n > at.size)
+					n = at.size - (uint64_t)a;
+				if (n && a < b + (int64_t)n && b < a + (int64_t)n)
+					r = -EINVAL; /* overlapping ranges of one file */
+			}
 		}
 		break;
 	case SYS_splice:
@@ -1307,6 +1328,13 @@ int sy_sys_transfer(struct sy_call *c, long *result)
 	if (c->nr == SYS_copy_file_range && a[5]) {
 		*result = -EINVAL;
 		return SY_ANSWER;
+	}
+	if (c->nr == SYS_sendfile && uin) { /* a negative offset before anything */
+		int64_t o;
+		if (sy_copy_in(&o, (void *)uin, sizeof(o)) == 0 && o < 0) {
+			*result = -EINVAL;
+			return SY_ANSWER;
+		}
 	}
 	long bad = transfer_check(c->nr, in, uin, out, uout, count, a[5]);
 	if (bad) {

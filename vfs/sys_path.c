@@ -406,7 +406,7 @@ static int do_access(int dirfd, const char *path, int mode, int flags, long *res
 static int do_mknod(long nr, int dirfd, const char *path, uint32_t mode, uint64_t dev, long *result)
 {
 	struct loc at;
-	char last[256];
+	char last[258];
 	int wf;
 	int r = sy_walk(dirfd, path, WALK_PARENT | WALK_FOLLOW, &at, last, &wf);
 	if (walked(r, result) >= 0)
@@ -469,7 +469,7 @@ static int do_unlink(int dirfd, const char *path, int flags, long *result)
 	}
 	int rmdir = flags & AT_REMOVEDIR;
 	struct loc at;
-	char last[256];
+	char last[258];
 	int wf;
 	int r = sy_walk(dirfd, path, WALK_PARENT | WALK_FOLLOW, &at, last, &wf);
 	if (walked(r, result) >= 0)
@@ -560,7 +560,7 @@ static int do_rename(int olddir, const char *oldpath, int newdir, const char *ne
 		return SY_ANSWER;
 	}
 	struct loc a, b;
-	char la[256], lb[256];
+	char la[258], lb[258];
 	int wa, wb;
 	int ra = sy_walk(olddir, oldpath, WALK_PARENT | WALK_FOLLOW, &a, la, &wa);
 	if (ra < 0) {
@@ -597,7 +597,7 @@ static int do_rename(int olddir, const char *oldpath, int newdir, const char *ne
 		goto out;
 	}
 	if (is_dots(la) || is_dots(lb)) {
-		r = -EBUSY;
+		r = is_dots(lb) && (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
 		goto out;
 	}
 	if ((flags & RENAME_WHITEOUT) && sy_raw1(SYS_setfsuid, -1) != 0) {
@@ -610,8 +610,6 @@ static int do_rename(int olddir, const char *oldpath, int newdir, const char *ne
 		goto out;
 	struct sy_vfs_attr sa, da;
 	r = m->be->getattr(m->fs, src, &sa);
-	if (r == 0 && (wa & WALK_DIR) && !S_ISDIR(sa.mode))
-		r = -ENOTDIR;
 	if (r == 0) {
 		int lr = m->be->lookup(m->fs, b.node, lb, &dst);
 		if (lr < 0 && lr != -ENOENT)
@@ -630,7 +628,10 @@ static int do_rename(int olddir, const char *oldpath, int newdir, const char *ne
 		r = -ENOENT;
 	if (r == 0 && dst && (flags & RENAME_NOREPLACE))
 		r = -EEXIST;
-	if (r == 0 && (wb & WALK_DIR) && !S_ISDIR(sa.mode))
+	if (r == 0 && (flags & RENAME_EXCHANGE) && dst && !S_ISDIR(da.mode) && (wb & WALK_DIR))
+		r = -ENOTDIR;
+	if (r == 0 && !S_ISDIR(sa.mode) &&
+	    ((wa & WALK_DIR) || (!(flags & RENAME_EXCHANGE) && (wb & WALK_DIR))))
 		r = -ENOTDIR;
 	if (r == 0 && S_ISDIR(sa.mode) && is_ancestor(m, src, b.node))
 		r = -EINVAL;
@@ -683,7 +684,7 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 		return SY_ANSWER;
 	}
 	struct loc a, b;
-	char lb[256];
+	char lb[258];
 	int wb;
 	int ra, linkable = 0;
 	if (!oldpath[0] && (flags & AT_EMPTY_PATH)) {
@@ -790,7 +791,7 @@ out:
 static int do_symlink(const char *target, int newdir, const char *newpath, long *result)
 {
 	struct loc b;
-	char lb[256];
+	char lb[258];
 	int wb;
 	int r = sy_walk(newdir, newpath, WALK_PARENT | WALK_FOLLOW, &b, lb, &wb);
 	if (walked(r, result) >= 0)
@@ -1240,8 +1241,8 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 			return SY_PASS;
 		return do_unlink((int)args[0], path, (int)args[2], result);
 	case SYS_renameat2:
-		GET_PATH(args[1], path, 0);
-		GET_PATH(args[3], path2, 0);
+		GET_PATH(args[1], path, 1);
+		GET_PATH(args[3], path2, 1); /* "": ENOENT after the old path's errors */
 		if ((!sy_walk_may_enter((int)args[0], path) &&
 		     !sy_walk_may_enter((int)args[2], path2)))
 			return SY_PASS;
@@ -1249,7 +1250,7 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 				 result);
 	case SYS_linkat:
 		GET_PATH(args[1], path, 1);
-		GET_PATH(args[3], path2, 0);
+		GET_PATH(args[3], path2, 1);
 		if (!(path[0] ? sy_walk_may_enter((int)args[0], path)
 			      : sy_vfd_is_virtual((int)args[0])) &&
 		    !sy_walk_may_enter((int)args[2], path2))
@@ -1276,12 +1277,24 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 	case SYS_utimensat: {
 		int flags = (int)(nr == SYS_fchownat ? args[4] : nr == SYS_fchmodat ? 0 : args[3]);
 		int allowed = AT_SYMLINK_NOFOLLOW | (nr == SYS_fchmodat ? 0 : AT_EMPTY_PATH);
+		if (nr == SYS_utimensat && args[2]) {
+			/* both times UTIME_OMIT: nothing is looked at, not even the path */
+			struct timespec ts[2];
+			if (sy_copy_in(ts, (void *)args[2], sizeof(ts)) == 0 &&
+			    ts[0].tv_nsec == UTIME_OMIT && ts[1].tv_nsec == UTIME_OMIT &&
+			    !(flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))) {
+				*result = 0;
+				return SY_ANSWER;
+			}
+		}
 		if (nr == SYS_utimensat && !args[1]) { /* on the fd itself */
 			struct vfile *v = sy_vfd_get((int)args[0]);
 			if (!v)
 				return SY_PASS;
 			if (flags & ~AT_SYMLINK_NOFOLLOW)
 				*result = -EINVAL;
+			else if (v->oflags & O_PATH)
+				*result = -EBADF;
 			else if (!v->node)
 				*result = -ESTALE;
 			else {
@@ -1332,6 +1345,10 @@ int sy_sys_pathop(struct sy_call *c, long *result)
 	case SYS_chdir:
 	case SYS_statfs:
 	case SYS_chroot:
+		if (nr == SYS_truncate && args[1] < 0) { /* before the path */
+			*result = -EINVAL;
+			return SY_ANSWER;
+		}
 		GET_PATH(args[0], path, 0);
 		if (nr == SYS_chdir && sy_cwd.m && !sy_walk_may_enter(AT_FDCWD, path))
 			return chdir_kernel(path, result); /* out of a virtual cwd */

@@ -318,13 +318,17 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 		int is_last = *next == 0;
 		if (len == 0) /* the end: the path was "/" or ended with '/' */
 			break;
-		if (len > 255) {
+		/* the last name of a parent walk is the caller's to look up
+		 * (and to find too long) when the kernel's order says */
+		if (len > 255 && !(is_last && (how & WALK_PARENT))) {
 			r = -ENAMETOOLONG;
 			goto fail;
 		}
 		if (is_last && p[len] == '/')
 			trail = 1;
 		if (is_last && (how & WALK_PARENT)) {
+			if (len > 255) /* kept as 255 + 1 bytes: the backend says ENAMETOOLONG */
+				len = 256;
 			memcpy(last, p, len);
 			last[len] = 0;
 			/* the last name is a mount point: the caller must see it
