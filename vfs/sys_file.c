@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -301,6 +303,10 @@ static long do_open(int dirfd, const char *path, int flags, uint32_t mode, int h
 				     &node);
 		if (r == 0) {
 			at.m->be->unlink(at.m->fs, at.node, name);
+			/* the directory's mtime is as it was: an O_TMPFILE file is
+			 * never in it (its ctime moves: no backend call sets that) */
+			struct sy_vfs_attr was = {.mtime = a.mtime};
+			at.m->be->setattr(at.m->fs, at.node, &was, SY_VFS_SET_MTIME, NULL);
 			at.m->be->release(at.m->fs, at.node);
 			at.node = node;
 			snprintf(at.path + strlen(at.path), sizeof(at.path) - strlen(at.path),
@@ -1233,6 +1239,10 @@ static long transfer_check(long nr, int in, long uin, int out, long uout, size_t
 	}
 	int in_read = vi ? can_read(vi) : (fli & O_ACCMODE) != O_WRONLY;
 	int out_write = vo ? can_write(vo) : (flo & O_ACCMODE) != O_RDONLY;
+	if ((vi && (vi->oflags & O_PATH)) || (vo && (vo->oflags & O_PATH))) {
+		r = -EBADF; /* an O_PATH fd is no fd for data at all */
+		goto out;
+	}
 	/* copy_file_range looks at the kinds of file before the access */
 	if (nr == SYS_copy_file_range && (ti == S_IFDIR || to == S_IFDIR)) {
 		r = -EISDIR;
@@ -1241,6 +1251,16 @@ static long transfer_check(long nr, int in, long uin, int out, long uout, size_t
 	if (nr == SYS_copy_file_range && (ti != S_IFREG || to != S_IFREG)) {
 		r = -EINVAL;
 		goto out;
+	}
+	if (nr == SYS_sendfile) { /* the input, its offset, then the output */
+		if (!in_read)
+			r = -EBADF;
+		else if (uin && (ti == S_IFIFO || ti == S_IFSOCK))
+			r = -ESPIPE;
+		else if (!out_write)
+			r = -EBADF;
+		if (r)
+			goto out;
 	}
 	if (!in_read || !out_write || (vi && (vi->oflags & O_PATH)) ||
 	    (vo && (vo->oflags & O_PATH))) {
@@ -1353,6 +1373,18 @@ int sy_sys_transfer(struct sy_call *c, long *result)
 	if ((uin && inoff < 0) || (uout && outoff < 0)) {
 		*result = -EINVAL;
 		return SY_ANSWER;
+	}
+	if ((c->nr == SYS_sendfile || c->nr == SYS_splice) && !sy_vfd_is_virtual(out)) {
+		/* into a pipe nobody reads: EPIPE and SIGPIPE, as the kernel's
+		 * splice gives them before it reads anything */
+		struct pollfd pf = {.fd = out, .events = POLLOUT};
+		struct stat st;
+		if (sy_raw2(SYS_fstat, out, &st) == 0 && S_ISFIFO(st.st_mode) &&
+		    sy_raw3(SYS_poll, &pf, 1, 0) == 1 && (pf.revents & POLLERR)) {
+			sy_raw3(SYS_tgkill, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid), SIGPIPE);
+			*result = -EPIPE;
+			return SY_ANSWER;
+		}
 	}
 	*result = copy_between(in, uin ? &inoff : NULL, out, uout ? &outoff : NULL, count);
 	if (*result >= 0) {

@@ -689,8 +689,31 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 	int ra, linkable = 0;
 	if (!oldpath[0] && (flags & AT_EMPTY_PATH)) {
 		struct vfile *v = sy_vfd_get(olddir);
-		if (!v)
-			return SY_PASS;
+		if (!v) {
+			/* a kernel file named in a mount: the new name's errors
+			 * first (EEXIST...), then EXDEV */
+			struct loc nb;
+			char ln[258];
+			int wn;
+			int rn = sy_walk(newdir, newpath, WALK_PARENT | WALK_FOLLOW, &nb, ln, &wn);
+			if (rn == 1)
+				return SY_PASS;
+			if (rn < 0) {
+				*result = rn;
+				return SY_ANSWER;
+			}
+			if (!nb.m) {
+				sy_loc_drop(&nb);
+				return SY_PASS;
+			}
+			struct sy_vfs_node *ex;
+			int lr = nb.m->be->lookup(nb.m->fs, nb.node, ln, &ex);
+			if (lr == 0)
+				nb.m->be->release(nb.m->fs, ex);
+			sy_loc_drop(&nb);
+			*result = lr == 0 ? -EEXIST : lr != -ENOENT ? lr : -EXDEV;
+			return SY_ANSWER;
+		}
 		/* an O_TMPFILE file without O_EXCL may be given a name */
 		linkable = (v->oflags & 020000000) && !(v->oflags & O_EXCL);
 		a.m = v->m;
@@ -743,9 +766,12 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 		r = -EEXIST;
 	if (r == 0) {
 		struct sy_vfs_node *exist;
-		if (m->be->lookup(m->fs, b.node, lb, &exist) == 0) {
+		int lr = m->be->lookup(m->fs, b.node, lb, &exist);
+		if (lr == 0) {
 			m->be->release(m->fs, exist);
 			r = -EEXIST;
+		} else if (lr != -ENOENT) {
+			r = lr; /* ENAMETOOLONG, ENOTDIR... */
 		}
 	}
 	if (r == 0 && (wb & WALK_DIR))
