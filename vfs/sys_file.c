@@ -1133,6 +1133,14 @@ static long copy_between(int in, int64_t *inoff, int out, int64_t *outoff, size_
 		goto out;
 	if (count > MAX_RW)
 		count = MAX_RW;
+	/* virtual fds without an offset: both positions as they were at the
+	 * start (one description may be both ends), written back at the end */
+	int64_t ipos_local = vi && !inoff ? pos_get(in) : 0;
+	int64_t opos_local = vo && !outoff ? pos_get(out) : 0;
+	if (vi && !inoff)
+		inoff = &ipos_local;
+	if (vo && !outoff)
+		outoff = &opos_local;
 	while ((size_t)done < count) {
 		size_t chunk = count - (size_t)done;
 		if (chunk > SY_VFS_BUF)
@@ -1200,6 +1208,10 @@ static long copy_between(int in, int64_t *inoff, int out, int64_t *outoff, size_
 			break;
 	}
 out:
+	if (vo && outoff == &opos_local && done > 0)
+		pos_set(out, opos_local);
+	if (vi && inoff == &ipos_local && done > 0)
+		pos_set(in, ipos_local);
 	if (vi)
 		sy_vfile_put(vi);
 	if (vo)
@@ -1252,13 +1264,28 @@ static long transfer_check(long nr, int in, long uin, int out, long uout, size_t
 		r = -EINVAL;
 		goto out;
 	}
-	if (nr == SYS_sendfile) { /* the input, its offset, then the output */
-		if (!in_read)
+	if (nr == SYS_sendfile) { /* the input, its offset, the output, the pipe */
+		int64_t o = 0;
+		if (!in_read || (vi && (vi->oflags & O_PATH)))
 			r = -EBADF;
 		else if (uin && (ti == S_IFIFO || ti == S_IFSOCK))
 			r = -ESPIPE;
-		else if (!out_write)
+		else if (uin && sy_copy_in(&o, (void *)uin, sizeof(o)) == 0 && o < 0)
+			r = -EINVAL;
+		else if (!out_write || (vo && (vo->oflags & O_PATH)))
 			r = -EBADF;
+		else if (flo >= 0 && (flo & O_APPEND))
+			r = -EINVAL;
+		else if (!vo && to == S_IFIFO) {
+			/* into a pipe nobody reads: EPIPE and SIGPIPE, before the
+			 * input's kind is looked at */
+			struct pollfd pf = {.fd = out, .events = POLLOUT};
+			if (sy_raw3(SYS_poll, &pf, 1, 0) == 1 && (pf.revents & POLLERR)) {
+				sy_raw3(SYS_tgkill, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid),
+					SIGPIPE);
+				r = -EPIPE;
+			}
+		}
 		if (r)
 			goto out;
 	}
@@ -1348,13 +1375,6 @@ int sy_sys_transfer(struct sy_call *c, long *result)
 	if (c->nr == SYS_copy_file_range && a[5]) {
 		*result = -EINVAL;
 		return SY_ANSWER;
-	}
-	if (c->nr == SYS_sendfile && uin) { /* a negative offset before anything */
-		int64_t o;
-		if (sy_copy_in(&o, (void *)uin, sizeof(o)) == 0 && o < 0) {
-			*result = -EINVAL;
-			return SY_ANSWER;
-		}
 	}
 	long bad = transfer_check(c->nr, in, uin, out, uout, count, a[5]);
 	if (bad) {

@@ -597,7 +597,7 @@ static int do_rename(int olddir, const char *oldpath, int newdir, const char *ne
 		goto out;
 	}
 	if (is_dots(la) || is_dots(lb)) {
-		r = is_dots(lb) && (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
+		r = !is_dots(la) && (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
 		goto out;
 	}
 	if ((flags & RENAME_WHITEOUT) && sy_raw1(SYS_setfsuid, -1) != 0) {
@@ -689,6 +689,10 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 	int ra, linkable = 0;
 	if (!oldpath[0] && (flags & AT_EMPTY_PATH)) {
 		struct vfile *v = sy_vfd_get(olddir);
+		if (!v && sy_raw2(SYS_fcntl, olddir, F_GETFD) < 0) {
+			*result = -EBADF;
+			return SY_ANSWER;
+		}
 		if (!v) {
 			/* a kernel file named in a mount: the new name's errors
 			 * first (EEXIST...), then EXDEV */

@@ -114,6 +114,10 @@ enum op_kind {
 	OP_COUNT
 };
 
+/* --no-holes: no SEEK_DATA/SEEK_HOLE (memfs counts fallocated blocks as
+ * data; see tests/vfs/diff/LIMITS.md, L6). */
+static int no_holes;
+
 /* Relative weights of the operations in a random list. */
 static const struct {
 	const char *name;
@@ -402,6 +406,10 @@ static void gen_op(uint64_t seed, uint64_t index, struct op *o)
 	case OP_LSEEK: {
 		static const int wh[] = {SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE};
 		o->whence = wh[below(&r, 5)];
+		if (no_holes && o->whence == SEEK_DATA) /* --no-holes: a documented limit */
+			o->whence = SEEK_SET;
+		else if (no_holes && o->whence == SEEK_HOLE)
+			o->whence = SEEK_END;
 		if (o->whence == SEEK_CUR || o->whence == SEEK_END)
 			o->off =
 			    chance(&r, 1, 2) ? -(int64_t)below(&r, 5000) : (int64_t)below(&r, 5000);
@@ -1473,6 +1481,10 @@ int main(int argc, char **argv)
 	int have_seed = 0, print_only = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		if (!strcmp(a, "--no-holes")) {
+			no_holes = 1;
+			continue;
+		}
 		if (!strcmp(a, "--print")) {
 			print_only = 1;
 			continue;
