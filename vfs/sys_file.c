@@ -1312,14 +1312,17 @@ static long transfer_check(long nr, int in, long uin, int out, long uout, size_t
 			r = -EBADF;
 		else if (!vi || !vo || vi->m != vo->m)
 			r = -EXDEV; /* another file system: the kernel copies within one */
-		else if (vi->node == vo->node && uin && uout) {
-			int64_t a, b;
+		else if (vi->node == vo->node) {
+			int64_t a = 0, b = 0;
 			size_t n = copy_len;
 			struct sy_vfs_attr at;
-			/* what is copied stops at the end of the file */
-			if (sy_copy_in(&a, (void *)uin, 8) == 0 &&
-			    sy_copy_in(&b, (void *)uout, 8) == 0 &&
-			    vi->m->be->getattr(vi->m->fs, vi->node, &at) == 0) {
+			/* the offsets given, else the descriptions' positions; what
+			 * is copied stops at the end of the file */
+			int ok = uin ? sy_copy_in(&a, (void *)uin, 8) == 0 : (a = pos_get(in)) >= 0;
+			if (ok)
+				ok = uout ? sy_copy_in(&b, (void *)uout, 8) == 0
+					  : (b = pos_get(out)) >= 0;
+			if (ok && vi->m->be->getattr(vi->m->fs, vi->node, &at) == 0) {
 				if (a >= (int64_t)at.size)
 					n = 0;
 				else if ((uint64_t)a + n > at.size)
@@ -1377,6 +1380,16 @@ int sy_sys_transfer(struct sy_call *c, long *result)
 		return SY_ANSWER;
 	}
 	long bad = transfer_check(c->nr, in, uin, out, uout, count, a[5]);
+	if (bad == -EINVAL && c->nr == SYS_sendfile && count == 0) {
+		struct vfile *vi = sy_vfd_get(in);
+		int kind_only = vi ? vi->type != S_IFREG : 1;
+		if (vi)
+			sy_vfile_put(vi);
+		if (kind_only) { /* nothing to move: the input's kind is never looked at */
+			*result = 0;
+			return SY_ANSWER;
+		}
+	}
 	if (bad) {
 		*result = bad;
 		return SY_ANSWER;
