@@ -173,6 +173,7 @@ static int mechanism(struct sy_thread *t, struct sy_frame *f, struct sy_call *c,
 {
 	long *a = c->args;
 	sy_page0_args_guard(c);
+	sy_usermem_note(c);
 	switch (c->nr) {
 	case SYS_rt_sigreturn:
 		return SY_ACT_SIGRETURN;

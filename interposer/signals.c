@@ -129,6 +129,10 @@ static long copy_in_short(void *dst, const void *user_src, size_t n)
 {
 	if (in_page0(user_src, n))
 		return -EFAULT;
+	if (sy_usermem_on && sy_user_readable(user_src, n)) { /* known readable: no call */
+		memcpy(dst, user_src, n);
+		return (long)n;
+	}
 	char *m = scratch_setup();
 	long tid = self_task();
 	if (!m || tid <= 0 || (unsigned long)tid >= SCRATCH_SLOTS) {
@@ -211,6 +215,26 @@ long sy_copy_string_in(char *dst, const char *user_src, size_t n)
  * more. Returns its length. */
 long sy_copy_path_in(char *dst, const char *user_src, size_t n)
 {
+	/* memory known readable: read in place, a page at a time */
+	if (sy_usermem_on && !in_page0(user_src, 1)) {
+		size_t got = 0;
+		while (got < n) {
+			size_t chunk = 4096 - ((uintptr_t)(user_src + got) % 4096);
+			if (chunk > n - got)
+				chunk = n - got;
+			if (!sy_user_readable(user_src + got, chunk))
+				break;
+			memcpy(dst + got, user_src + got, chunk);
+			size_t len = strnlen(dst + got, chunk);
+			got += len;
+			if (len < chunk)
+				return (long)got;
+		}
+		if (got == n) {
+			dst[n - 1] = 0;
+			return -ENAMETOOLONG;
+		}
+	}
 	/* most paths are short: one cheap copy, cut at a bad page */
 	long first = copy_in_short(dst, user_src, n < SCRATCH_SLOT ? n : SCRATCH_SLOT);
 	if (first == -EFAULT)

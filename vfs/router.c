@@ -559,6 +559,7 @@ void sy_vfs_setup(const struct sy_options *o)
 		sy_interest_add(interest, fd_calls[i]);
 	if (sy_hook_register(&router_hook) < 0)
 		sy_die("cannot register the VFS router");
+	sy_usermem_track(); /* path copies read program memory in place */
 	/* fd calls: only for virtual fds, unless another hook wants them all */
 	for (size_t i = 0; i < sizeof(fd_calls) / sizeof(fd_calls[0]); i++)
 		sy_fd_interest(fd_calls[i], &router_hook);
