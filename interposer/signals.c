@@ -62,6 +62,10 @@ static void lock_drop(void)
 	__atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
 }
 
+/* Signals the program handles with a function of its own (a handler may
+ * run in the middle of any call). */
+uint64_t sy_handled_signals;
+
 /* This thread's id, for process_vm_readv/writev on our own memory (any
  * task of the process names its memory): kept in the thread area, so no
  * getpid per copy. */
@@ -368,6 +372,10 @@ long sy_sys_rt_sigaction(long sig, long act_p, long oact_p, long size)
 	long r = sy_raw4(SYS_rt_sigaction, sig, act_p ? &act : NULL, oact_p ? &old : NULL, size);
 	if (r < 0)
 		handlers[sig] = prev;
+	else if (act_p && act.handler == (void *)wrapper)
+		__atomic_fetch_or(&sy_handled_signals, 1ull << (sig - 1), __ATOMIC_RELEASE);
+	else if (act_p)
+		__atomic_fetch_and(&sy_handled_signals, ~(1ull << (sig - 1)), __ATOMIC_RELEASE);
 	lock_drop();
 	if (r < 0)
 		return r;

@@ -98,6 +98,9 @@ struct sy_thread {
 	void *vfs_stack;	  /* ...and the stack its calls run on (SY_VFS_STACK bytes) */
 	uint64_t vfs_sigmask;	  /* the program's signal mask while the VFS serves a call */
 	uint32_t scratch_gen;	  /* uses of this thread's scratch slot (signals.c) */
+	uint8_t cred_valid;	  /* vfs_uid/vfs_gid hold this thread's fsuid/fsgid */
+	uint8_t vfs_blocked;	  /* the VFS blocked signals for the call it serves */
+	uint32_t vfs_uid, vfs_gid;
 };
 #define SY_VFS_BUF (1u << 20)
 #define SY_VFS_STACK (256u << 10)
@@ -151,7 +154,7 @@ extern struct sy_state sy_state SY_HIDDEN;
 extern uint8_t *sy_site_bitmap SY_HIDDEN; /* 1 bit per address: rewritten site ends */
 extern uint8_t sy_nr_table[SY_NR_MAX] SY_HIDDEN;
 extern uint8_t sy_hook_all SY_HIDDEN; /* some hook wants every number */
-extern uint8_t *sy_fd_map SY_HIDDEN;	/* SY_FD_MAP_SIZE bytes, or NULL */
+extern uint8_t *sy_fd_map SY_HIDDEN;  /* SY_FD_MAP_SIZE bytes, or NULL */
 extern uint32_t sy_xsave_size SY_HIDDEN;
 extern uint8_t sy_use_xsavec SY_HIDDEN;
 
@@ -278,6 +281,7 @@ void sy_mech_interest(long nr) SY_HIDDEN;
 /* signals.c */
 void sy_signals_setup(void) SY_HIDDEN;
 long sy_sys_rt_sigaction(long sig, long act, long oact, long size) SY_HIDDEN;
+extern uint64_t sy_handled_signals SY_HIDDEN; /* bit sig-1: the program's handler */
 long sy_sys_rt_sigprocmask(long how, long set, long oset, long size) SY_HIDDEN;
 long sy_sys_rt_sigpending(long set, long size) SY_HIDDEN;
 int sy_mask_args(struct sy_call *c, uint64_t *scratch, void *scratch2) SY_HIDDEN;

@@ -167,6 +167,7 @@ void sy_vfs_setup(const struct sy_options *o) SY_VH;
 
 struct sy_vfs_cred *sy_cred(struct sy_vfs_cred *c) SY_VH;
 uint32_t sy_umask(void) SY_VH;
+uint32_t sy_fsuid(void) SY_VH;
 /* A call on a virtual fd or path that is not served: counted for the stats. */
 void sy_vfs_count_refused(void) SY_VH;
 extern long sy_vfs_refused SY_VH;

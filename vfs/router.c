@@ -97,6 +97,11 @@ static const long path_calls[] = {
     SYS_chroot,
 };
 
+/* Calls that change the thread's credentials: its cached fsuid/fsgid go. */
+static const long cred_calls[] = {SYS_setuid,	 SYS_setgid,	SYS_setreuid, SYS_setregid,
+				  SYS_setresuid, SYS_setresgid, SYS_setfsuid, SYS_setfsgid,
+				  SYS_setgroups, SYS_capset};
+
 /* New processes: the lock stand-ins of open virtual files go with them. */
 static const long process_calls[] = {SYS_fork, SYS_vfork, SYS_clone, SYS_clone3};
 
@@ -115,16 +120,37 @@ static uint8_t interest[SY_NR_LIMIT / 8];
 static uint32_t umask_now;
 long sy_vfs_refused;
 
+/* The thread's fsuid and fsgid, kept in its area until a call that may
+ * change them (the set*id family) comes through the router. */
+static void cred_load(struct sy_thread *t)
+{
+	if (!t->cred_valid) {
+		t->vfs_uid = (uint32_t)sy_raw1(SYS_setfsuid, -1);
+		t->vfs_gid = (uint32_t)sy_raw1(SYS_setfsgid, -1);
+		t->cred_valid = 1;
+	}
+}
+
 struct sy_vfs_cred *sy_cred(struct sy_vfs_cred *c)
 {
-	c->uid = (uint32_t)sy_raw1(SYS_setfsuid, -1);
-	c->gid = (uint32_t)sy_raw1(SYS_setfsgid, -1);
+	struct sy_thread *t = sy_thread_self();
+	cred_load(t);
+	c->uid = t->vfs_uid;
+	c->gid = t->vfs_gid;
 	return c;
+}
+
+uint32_t sy_fsuid(void)
+{
+	struct sy_thread *t = sy_thread_self();
+	cred_load(t);
+	return t->vfs_uid;
 }
 
 static int in_group(uint32_t gid)
 {
-	if ((uint32_t)sy_raw1(SYS_setfsgid, -1) == gid)
+	struct sy_vfs_cred c;
+	if (sy_cred(&c)->gid == gid)
 		return 1;
 	gid_t groups[256];
 	long n = sy_raw2(SYS_getgroups, 256, groups);
@@ -136,7 +162,7 @@ static int in_group(uint32_t gid)
 
 int sy_may(const struct sy_vfs_attr *a, int mask)
 {
-	uint32_t uid = (uint32_t)sy_raw1(SYS_setfsuid, -1);
+	uint32_t uid = sy_fsuid();
 	if (uid == 0) {
 		if (!(mask & X_OK) || S_ISDIR(a->mode) || (a->mode & 0111))
 			return 0;
@@ -398,13 +424,16 @@ static int serve_on_stack(struct sy_call *c, long *result)
 
 void sy_vfs_wait_begin(void)
 {
-	restore_signals(&sy_thread_self()->vfs_sigmask);
+	struct sy_thread *t = sy_thread_self();
+	if (t->vfs_blocked)
+		restore_signals(&t->vfs_sigmask);
 }
 
 void sy_vfs_wait_end(void)
 {
 	uint64_t ignored;
-	block_signals(&ignored);
+	if (sy_thread_self()->vfs_blocked)
+		block_signals(&ignored);
 }
 
 /* Can the path argument (dirfd: AT_FDCWD or an fd) not lead into a mount?
@@ -507,17 +536,42 @@ static int quick_pass(const struct sy_call *c)
 	return 0;
 }
 
+static int is_cred_call(long nr)
+{
+	for (size_t i = 0; i < sizeof(cred_calls) / sizeof(cred_calls[0]); i++)
+		if (cred_calls[i] == nr)
+			return 1;
+	return 0;
+}
+
 static enum sy_verdict router_enter(void *ctx, struct sy_call *c, long *result)
 {
 	(void)ctx;
 	if (quick_pass(c))
 		return SY_PASS;
+	if (is_cred_call(c->nr)) {
+		sy_thread_self()->cred_valid = 0;
+		return SY_PASS;
+	}
 	if (c->nr == SYS_execve || c->nr == SYS_execveat) /* may not return: nothing blocked */
 		return serve_on_stack(c, result) == SY_ANSWER ? SY_ANSWER : SY_PASS;
+	/* no handler of the program's can run in the middle: nothing to block */
+	const uint64_t sync_bits = (1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1)) |
+				   (1ull << (SIGILL - 1)) | (1ull << (SIGFPE - 1)) |
+				   (1ull << (SIGTRAP - 1)) | (1ull << (SIGSYS - 1));
+	struct sy_thread *t = sy_thread_self();
+	if (!(__atomic_load_n(&sy_handled_signals, __ATOMIC_ACQUIRE) & ~sync_bits)) {
+		t->vfs_blocked = 0;
+		int v = serve_on_stack(c, result);
+		return v == SY_ANSWER ? SY_ANSWER : SY_PASS;
+	}
 	uint64_t old;
 	block_signals(&old);
-	sy_thread_self()->vfs_sigmask = old;
+	t->vfs_sigmask = old;
+	t->vfs_blocked = 1;
 	int v = serve_on_stack(c, result);
+	t = sy_thread_self();
+	t->vfs_blocked = 0;
 	restore_signals(&old);
 	return v == SY_ANSWER ? SY_ANSWER : SY_PASS;
 }
@@ -555,6 +609,8 @@ void sy_vfs_setup(const struct sy_options *o)
 		sy_interest_add(interest, path_calls[i]);
 	for (size_t i = 0; i < sizeof(process_calls) / sizeof(process_calls[0]); i++)
 		sy_interest_add(interest, process_calls[i]);
+	for (size_t i = 0; i < sizeof(cred_calls) / sizeof(cred_calls[0]); i++)
+		sy_interest_add(interest, cred_calls[i]);
 	for (size_t i = 0; i < sizeof(fd_calls) / sizeof(fd_calls[0]); i++)
 		sy_interest_add(interest, fd_calls[i]);
 	if (sy_hook_register(&router_hook) < 0)

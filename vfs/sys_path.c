@@ -259,7 +259,7 @@ static long may_change(struct sy_mount *m, struct sy_vfs_node *dir, struct sy_vf
 		return r;
 	if (victim && (d.mode & S_ISVTX)) {
 		struct sy_vfs_attr v;
-		uint32_t uid = (uint32_t)sy_raw1(SYS_setfsuid, -1);
+		uint32_t uid = sy_fsuid();
 		if (m->be->getattr(m->fs, victim, &v) == 0 && uid != 0 && uid != v.uid &&
 		    uid != d.uid)
 			return -EPERM;
@@ -384,17 +384,17 @@ static int do_access(int dirfd, const char *path, int mode, int flags, long *res
 	struct sy_vfs_attr a;
 	r = at.m->be->getattr(at.m->fs, at.node, &a);
 	if (r == 0 && mode) {
-		/* access() asks for the real ids unless AT_EACCESS */
-		long fsuid = 0, fsgid = 0;
+		/* access() asks for the real ids unless AT_EACCESS: the cached
+		 * credentials stand for them meanwhile */
+		struct sy_thread *t = sy_thread_self();
 		if (!(flags & AT_EACCESS)) {
-			fsuid = sy_raw1(SYS_setfsuid, sy_raw0(SYS_getuid));
-			fsgid = sy_raw1(SYS_setfsgid, sy_raw0(SYS_getgid));
+			t->vfs_uid = (uint32_t)sy_raw0(SYS_getuid);
+			t->vfs_gid = (uint32_t)sy_raw0(SYS_getgid);
+			t->cred_valid = 1;
 		}
 		r = sy_may(&a, mode);
-		if (!(flags & AT_EACCESS)) {
-			sy_raw1(SYS_setfsuid, fsuid);
-			sy_raw1(SYS_setfsgid, fsgid);
-		}
+		if (!(flags & AT_EACCESS))
+			t->cred_valid = 0;
 		if (r == 0 && (mode & W_OK) && at.m->readonly)
 			r = -EROFS;
 	}
@@ -600,7 +600,7 @@ static int do_rename(int olddir, const char *oldpath, int newdir, const char *ne
 		r = !is_dots(la) && (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
 		goto out;
 	}
-	if ((flags & RENAME_WHITEOUT) && sy_raw1(SYS_setfsuid, -1) != 0) {
+	if ((flags & RENAME_WHITEOUT) && sy_fsuid() != 0) {
 		r = -EPERM; /* it makes a device node: CAP_MKNOD */
 		goto out;
 	}
@@ -787,7 +787,7 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 	if (r == 0) {
 		/* fs.protected_hardlinks: only the owner (or a caller who may
 		 * read and write a plain file) links another's file */
-		uint32_t uid = (uint32_t)sy_raw1(SYS_setfsuid, -1);
+		uint32_t uid = sy_fsuid();
 		if (uid != 0 && uid != sa.uid &&
 		    (!S_ISREG(sa.mode) || (sa.mode & S_ISUID) ||
 		     ((sa.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) ||
