@@ -294,6 +294,7 @@ long sy_copy_path_in(char *dst, const char *user_src, size_t n) SY_HIDDEN;
 /* usermem.c: which program memory can be read without a fault. Used only
  * once sy_usermem_track() made every unmapping call pass sy_user_forget. */
 int sy_user_readable(const void *p, size_t n) SY_HIDDEN;
+int sy_user_writable(const void *p, size_t n) SY_HIDDEN;
 void sy_user_forget(uintptr_t start, size_t len) SY_HIDDEN;
 void sy_usermem_track(void) SY_HIDDEN;
 void sy_usermem_note(const struct sy_call *c) SY_HIDDEN;

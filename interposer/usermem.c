@@ -6,8 +6,9 @@
  *
  * The snapshot only ever holds memory that is readable: it is read again
  * when an address is not in it, and a range leaves it before the call that
- * could unmap it or take its read permission away runs (munmap, mremap,
- * mprotect, a MAP_FIXED mmap, shmdt: sy_user_forget). A program that unmaps
+ * could unmap it or change its permissions runs (munmap, mremap,
+ * mprotect, a MAP_FIXED mmap, shmdt: sy_user_forget). It also says which
+ * of it is writable, for copies out. A program that unmaps
  * memory in one thread while another passes it to a system call could see
  * the copy fault where the kernel would say EFAULT; that is a race in the
  * program already.
@@ -27,6 +28,7 @@
 
 struct range {
 	uintptr_t lo, hi;
+	int writable;
 };
 
 static struct range ranges[MAX_RANGES];
@@ -92,10 +94,11 @@ static void refresh(void)
 			uintptr_t hi = hex(&p);
 			p++; /* ' ' */
 			if (p[0] == 'r' && n < MAX_RANGES && hi > lo) {
-				if (n && ranges[n - 1].hi == lo)
-					ranges[n - 1].hi = hi; /* adjacent: one range */
+				int w = p[1] == 'w';
+				if (n && ranges[n - 1].hi == lo && ranges[n - 1].writable == w)
+					ranges[n - 1].hi = hi; /* adjacent and alike: one range */
 				else
-					ranges[n++] = (struct range){lo, hi};
+					ranges[n++] = (struct range){lo, hi, w};
 			}
 			line = nl + 1;
 		}
@@ -107,8 +110,9 @@ static void refresh(void)
 	write_end();
 }
 
-/* Is [p, p+n) in the table? (a reader: -1 if the table moved meanwhile) */
-static int lookup(uintptr_t p, size_t n)
+/* Is [p, p+n) in the table (and writable, if asked)? (a reader: -1 if
+ * the table moved meanwhile) */
+static int lookup(uintptr_t p, size_t n, int write)
 {
 	uint64_t s = __atomic_load_n(&seq, __ATOMIC_ACQUIRE);
 	if (s & 1)
@@ -121,7 +125,7 @@ static int lookup(uintptr_t p, size_t n)
 		else if (p >= ranges[mid].hi)
 			lo = mid + 1;
 		else {
-			found = n <= ranges[mid].hi - p;
+			found = n <= ranges[mid].hi - p && (!write || ranges[mid].writable);
 			break;
 		}
 	}
@@ -131,20 +135,30 @@ static int lookup(uintptr_t p, size_t n)
 	return found;
 }
 
-int sy_user_readable(const void *p, size_t n)
+static int known(const void *p, size_t n, int write)
 {
 	uintptr_t a = (uintptr_t)p;
 	if (!n || a < 4096 || a + n < a)
 		return 0;
-	int r = lookup(a, n);
+	int r = lookup(a, n, write);
 	if (r == 1)
 		return 1;
 	if (r == 0 && try_lock()) { /* not known: the mappings may have grown */
 		refresh();
 		unlock();
-		r = lookup(a, n);
+		r = lookup(a, n, write);
 	}
 	return r == 1;
+}
+
+int sy_user_readable(const void *p, size_t n)
+{
+	return known(p, n, 0);
+}
+
+int sy_user_writable(const void *p, size_t n)
+{
+	return known(p, n, 1);
 }
 
 void sy_user_forget(uintptr_t start, size_t len)
@@ -154,7 +168,7 @@ void sy_user_forget(uintptr_t start, size_t len)
 		__builtin_ia32_pause();
 	write_begin();
 	int n = __atomic_load_n(&nranges, __ATOMIC_RELAXED), out = 0;
-	struct range split = {0, 0};
+	struct range split = {0, 0, 0};
 	for (int i = 0; i < n; i++) {
 		struct range r = ranges[i];
 		if (r.hi <= start || r.lo >= end) {
@@ -162,10 +176,9 @@ void sy_user_forget(uintptr_t start, size_t len)
 			continue;
 		}
 		if (r.lo < start)
-			ranges[out++] = (struct range){r.lo, start};
-		if (r.hi > end)
-			split =
-			    (struct range){end, r.hi}; /* at most one range can reach past end */
+			ranges[out++] = (struct range){r.lo, start, r.writable};
+		if (r.hi > end) /* at most one range can reach past end */
+			split = (struct range){end, r.hi, r.writable};
 	}
 	if (split.hi > split.lo && out < MAX_RANGES) {
 		int at = out;
@@ -206,9 +219,8 @@ void sy_usermem_note(const struct sy_call *c)
 		sy_user_forget((uintptr_t)a[0], (size_t)a[1]);
 		break;
 	case SYS_mprotect:
-	case SYS_pkey_mprotect:
-		if (!(a[2] & 1 /* PROT_READ */))
-			sy_user_forget((uintptr_t)a[0], (size_t)a[1]);
+	case SYS_pkey_mprotect: /* read or write taken away, or given: read again later */
+		sy_user_forget((uintptr_t)a[0], (size_t)a[1]);
 		break;
 	case SYS_mmap:
 		if (a[3] & (0x10 | 0x100000) /* MAP_FIXED, MAP_FIXED_NOREPLACE */)

@@ -72,8 +72,21 @@ long sy_vfs_read_at(struct vfile *v, int fd, void *ubuf, size_t len, int64_t off
 		off = pos_get(fd);
 	size_t done = 0;
 	long r = 0;
+	/* program memory known writable: the backend reads straight into it */
+	int direct = sy_usermem_on && sy_user_writable(ubuf, len);
 	while (done < len) {
 		size_t chunk = len - done < SY_VFS_BUF ? len - done : SY_VFS_BUF;
+		if (direct) {
+			chunk = len - done;
+			r = v->m->be->read(v->m->fs, v->node, (char *)ubuf + done, chunk,
+					   (uint64_t)off + done);
+			if (r <= 0)
+				break;
+			done += (size_t)r;
+			if ((size_t)r < chunk)
+				break;
+			continue;
+		}
 		r = v->m->be->read(v->m->fs, v->node, b, chunk, (uint64_t)off + done);
 		if (r <= 0)
 			break;
@@ -119,7 +132,14 @@ long sy_vfs_write_at(struct vfile *v, int fd, const void *ubuf, size_t len, int6
 	}
 	size_t done = 0;
 	long r = 0;
-	do {
+	if (sy_usermem_on && len && sy_user_readable(ubuf, len)) {
+		/* program memory known readable: the backend writes from it */
+		r = v->m->be->write(v->m->fs, v->node, ubuf, len, (uint64_t)off, &cred);
+		if (r > 0)
+			done = (size_t)r;
+		len = 0; /* done */
+	}
+	while (done < len) {
 		size_t chunk = len - done < SY_VFS_BUF ? len - done : SY_VFS_BUF;
 		if (sy_copy_in(b, (const char *)ubuf + done, chunk) < 0) {
 			/* a buffer that runs into a bad page: what can be read */
@@ -140,7 +160,7 @@ long sy_vfs_write_at(struct vfile *v, int fd, const void *ubuf, size_t len, int6
 		done += (size_t)r;
 		if ((size_t)r < chunk)
 			break;
-	} while (done < len);
+	}
 	if (advance) {
 		if (done)
 			pos_set(fd, off + (int64_t)done);
