@@ -324,7 +324,7 @@ static void adopt(int fd, const char *desc)
 	vt_set((unsigned)fd, v);
 }
 
-void sy_vfd_rebuild(void)
+void sy_each_proc_fd(int (*fn)(int fd, const char *link, void *arg), void *arg)
 {
 	long dfd =
 	    sy_raw4(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
@@ -341,7 +341,7 @@ void sy_vfd_rebuild(void)
 			if (d->d_name[0] < '0' || d->d_name[0] > '9')
 				continue;
 			int fd = atoi(d->d_name);
-			if (fd == dfd || (unsigned)fd >= SY_FD_MAP_SIZE)
+			if (fd == dfd)
 				continue;
 			char p[48], link[320];
 			snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
@@ -349,12 +349,27 @@ void sy_vfd_rebuild(void)
 			if (len <= 0)
 				continue;
 			link[len] = 0;
-			const char *pre = "/memfd:" PLACEHOLDER;
-			if (strncmp(link, pre, strlen(pre)) == 0)
-				adopt(fd, link + strlen(pre));
+			if (fn(fd, link, arg)) {
+				sy_raw1(SYS_close, dfd);
+				return;
+			}
 		}
 	}
 	sy_raw1(SYS_close, dfd);
+}
+
+static int adopt_placeholder(int fd, const char *link, void *arg)
+{
+	(void)arg;
+	const char *pre = "/memfd:" PLACEHOLDER;
+	if ((unsigned)fd < SY_FD_MAP_SIZE && strncmp(link, pre, strlen(pre)) == 0)
+		adopt(fd, link + strlen(pre));
+	return 0;
+}
+
+void sy_vfd_rebuild(void)
+{
+	sy_each_proc_fd(adopt_placeholder, NULL);
 }
 
 int sy_vfd_lock_of_node(struct vfile *v)

@@ -81,6 +81,9 @@ void sy_vfd_closed(int fd) SY_VH;
 void sy_vfd_closed_range(unsigned first, unsigned last) SY_VH;
 /* In a forked child: one more backend reference per vfile. */
 void sy_vfd_fork_child(void) SY_VH;
+/* Calls fn for each fd of the process with its /proc/self/fd link, until
+ * fn returns non-zero. */
+void sy_each_proc_fd(int (*fn)(int fd, const char *link, void *arg), void *arg) SY_VH;
 /* After execve: rebuild from the placeholders in /proc/self/fd. */
 void sy_vfd_rebuild(void) SY_VH;
 /* Before a fork: every vfile gets its lock stand-in, which the child

@@ -46,45 +46,31 @@ int sy_vfs_is_mount_name(const char *name, size_t len)
 	return 0;
 }
 
+struct state_find {
+	char *buf;
+	size_t size;
+	int fd;
+};
+
+static int is_state(int fd, const char *link, void *arg)
+{
+	struct state_find *f = arg;
+	if (strncmp(link, "/memfd:" STATE_NAME, strlen("/memfd:" STATE_NAME)) != 0)
+		return 0;
+	long r = sy_raw4(SYS_pread64, fd, f->buf, f->size - 1, 0);
+	f->buf[r > 0 ? r : 0] = 0;
+	f->fd = fd;
+	return 1;
+}
+
 /* The state the program before execve left, or "" if none (a fresh run):
  * a memfd named STATE_NAME among the fds. */
 static void read_exec_state(char *buf, size_t size, int *state_fd)
 {
+	struct state_find f = {buf, size, -1};
 	buf[0] = 0;
-	*state_fd = -1;
-	long dfd =
-	    sy_raw4(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (dfd < 0)
-		return;
-	char ents[4096], link[64];
-	for (;;) {
-		long n = sy_raw3(SYS_getdents64, dfd, ents, sizeof(ents));
-		if (n <= 0)
-			break;
-		for (long off = 0; off < n;) {
-			struct dirent64 *d = (struct dirent64 *)(ents + off);
-			off += d->d_reclen;
-			if (d->d_name[0] < '0' || d->d_name[0] > '9')
-				continue;
-			int fd = atoi(d->d_name);
-			if (fd == dfd)
-				continue;
-			char p[40];
-			snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-			long len = sy_raw4(SYS_readlinkat, AT_FDCWD, p, link, sizeof(link) - 1);
-			if (len <= 0)
-				continue;
-			link[len] = 0;
-			if (strncmp(link, "/memfd:" STATE_NAME, strlen("/memfd:" STATE_NAME)) != 0)
-				continue;
-			long r = sy_raw4(SYS_pread64, fd, buf, size - 1, 0);
-			buf[r > 0 ? r : 0] = 0;
-			*state_fd = fd;
-			sy_raw1(SYS_close, dfd);
-			return;
-		}
-	}
-	sy_raw1(SYS_close, dfd);
+	sy_each_proc_fd(is_state, &f);
+	*state_fd = f.fd;
 }
 
 /* The value of `key` for mount i in the state, or NULL. */

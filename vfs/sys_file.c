@@ -57,6 +57,18 @@ static void pos_set(int fd, int64_t pos)
 	sy_raw3(SYS_lseek, fd, pos, SEEK_SET);
 }
 
+/* The end of a read or write: the offset advances past what moved; the
+ * count, or the error if nothing did. */
+static long rw_end(struct vfile *v, int fd, int64_t off, size_t done, int advance, long r)
+{
+	if (advance) {
+		if (done)
+			pos_set(fd, off + (int64_t)done);
+		sy_spin_unlock(&v->pos_lock);
+	}
+	return done ? (long)done : r;
+}
+
 /* Reads len bytes at off (off < 0: at the description's offset, which then
  * advances) into program memory. */
 long sy_vfs_read_at(struct vfile *v, int fd, void *ubuf, size_t len, int64_t off, int advance)
@@ -102,12 +114,7 @@ long sy_vfs_read_at(struct vfile *v, int fd, void *ubuf, size_t len, int64_t off
 		if ((size_t)r < chunk)
 			break;
 	}
-	if (advance) {
-		if (done)
-			pos_set(fd, off + (int64_t)done);
-		sy_spin_unlock(&v->pos_lock);
-	}
-	return done ? (long)done : r;
+	return rw_end(v, fd, off, done, advance, r);
 }
 
 long sy_vfs_write_at(struct vfile *v, int fd, const void *ubuf, size_t len, int64_t off,
@@ -161,12 +168,7 @@ long sy_vfs_write_at(struct vfile *v, int fd, const void *ubuf, size_t len, int6
 		if ((size_t)r < chunk)
 			break;
 	}
-	if (advance) {
-		if (done)
-			pos_set(fd, off + (int64_t)done);
-		sy_spin_unlock(&v->pos_lock);
-	}
-	return done ? (long)done : r;
+	return rw_end(v, fd, off, done, advance, r);
 }
 
 /* ------------------------------------------------------------------ open */
