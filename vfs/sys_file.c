@@ -1273,8 +1273,11 @@ static long transfer_check(long nr, int in, long uin, int out, long uout, size_t
 	}
 	int in_read = vi ? can_read(vi) : (fli & O_ACCMODE) != O_WRONLY;
 	int out_write = vo ? can_write(vo) : (flo & O_ACCMODE) != O_RDONLY;
-	if ((vi && (vi->oflags & O_PATH)) || (vo && (vo->oflags & O_PATH))) {
-		r = -EBADF; /* an O_PATH fd is no fd for data at all */
+	/* an O_PATH fd is no fd for data at all (sendfile looks at the input's
+	 * offset before the output, below) */
+	if (nr != SYS_sendfile &&
+	    ((vi && (vi->oflags & O_PATH)) || (vo && (vo->oflags & O_PATH)))) {
+		r = -EBADF;
 		goto out;
 	}
 	/* copy_file_range looks at the kinds of file before the access */
