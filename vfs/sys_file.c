@@ -1299,20 +1299,23 @@ static long transfer_check(long nr, int in, long uin, int out, long uout, size_t
 			r = -EINVAL;
 		else if (!out_write || (vo && (vo->oflags & O_PATH)))
 			r = -EBADF;
-		else if (flo >= 0 && (flo & O_APPEND))
-			r = -EINVAL;
 		else if (!vo && to == S_IFIFO) {
-			/* into a pipe nobody reads: EPIPE and SIGPIPE, before the
-			 * input's kind is looked at */
+			/* into a pipe: nobody reads it (EPIPE and SIGPIPE), nothing
+			 * to move (0), then the input's kind */
 			struct pollfd pf = {.fd = out, .events = POLLOUT};
 			if (sy_raw3(SYS_poll, &pf, 1, 0) == 1 && (pf.revents & POLLERR)) {
 				sy_raw3(SYS_tgkill, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid),
 					SIGPIPE);
 				r = -EPIPE;
+			} else if (copy_len && ti != S_IFREG && ti != S_IFBLK) {
+				r = -EINVAL;
 			}
+		} else if (flo >= 0 && (flo & O_APPEND)) {
+			r = -EINVAL;
+		} else if (copy_len && ti != S_IFREG && ti != S_IFBLK) {
+			r = -EINVAL; /* nothing to move: 0, whatever the input is */
 		}
-		if (r)
-			goto out;
+		goto out;
 	}
 	if (!in_read || !out_write || (vi && (vi->oflags & O_PATH)) ||
 	    (vo && (vo->oflags & O_PATH))) {
@@ -1320,14 +1323,6 @@ static long transfer_check(long nr, int in, long uin, int out, long uout, size_t
 		goto out;
 	}
 	switch (nr) {
-	case SYS_sendfile:
-		if (uin && (ti == S_IFIFO || ti == S_IFSOCK))
-			r = -ESPIPE;
-		else if (ti != S_IFREG && ti != S_IFBLK)
-			r = -EINVAL;
-		else if (flo >= 0 && (flo & O_APPEND))
-			r = -EINVAL;
-		break;
 	case SYS_copy_file_range:
 		if (ti == S_IFDIR || to == S_IFDIR)
 			r = -EISDIR;
@@ -1405,18 +1400,12 @@ int sy_sys_transfer(struct sy_call *c, long *result)
 		return SY_ANSWER;
 	}
 	long bad = transfer_check(c->nr, in, uin, out, uout, count, a[5]);
-	if (bad == -EINVAL && c->nr == SYS_sendfile && count == 0) {
-		struct vfile *vi = sy_vfd_get(in);
-		int kind_only = vi ? vi->type != S_IFREG : 1;
-		if (vi)
-			sy_vfile_put(vi);
-		if (kind_only) { /* nothing to move: the input's kind is never looked at */
-			*result = 0;
-			return SY_ANSWER;
-		}
-	}
 	if (bad) {
 		*result = bad;
+		return SY_ANSWER;
+	}
+	if (c->nr == SYS_sendfile && count == 0) { /* checked; nothing to move */
+		*result = 0;
 		return SY_ANSWER;
 	}
 	int64_t inoff = 0, outoff = 0;
@@ -1432,7 +1421,7 @@ int sy_sys_transfer(struct sy_call *c, long *result)
 		*result = -EINVAL;
 		return SY_ANSWER;
 	}
-	if ((c->nr == SYS_sendfile || c->nr == SYS_splice) && !sy_vfd_is_virtual(out)) {
+	if (c->nr == SYS_splice && !sy_vfd_is_virtual(out)) {
 		/* into a pipe nobody reads: EPIPE and SIGPIPE, as the kernel's
 		 * splice gives them before it reads anything */
 		struct pollfd pf = {.fd = out, .events = POLLOUT};

@@ -711,8 +711,10 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 				return SY_PASS;
 			}
 			struct sy_vfs_node *ex;
-			int lr = nb.m->be->lookup(nb.m->fs, nb.node, ln, &ex);
-			if (lr == 0)
+			int lr = is_dots(ln) ? 0 : nb.m->be->lookup(nb.m->fs, nb.node, ln, &ex);
+			if (is_dots(ln)) /* "." and "..": names that exist */
+				ex = NULL;
+			if (lr == 0 && ex)
 				nb.m->be->release(nb.m->fs, ex);
 			sy_loc_drop(&nb);
 			*result = lr == 0 ? -EEXIST : lr != -ENOENT ? lr : -EXDEV;
