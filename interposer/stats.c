@@ -47,6 +47,7 @@ int sy_stats_setup(const char *file_pattern)
 
 void sy_stats_reset(void)
 {
+	sy_vfs_refused = 0;
 	memset(counts, 0, sizeof(counts));
 	other_numbers = 0;
 	sy_sud_traps = 0;
@@ -80,6 +81,9 @@ void sy_stats_write(void)
 	at = sy_put(buf, size, at, "  \"site_traps\": %ld,\n", sy_site_traps);
 	at = sy_put(buf, size, at, "  \"sud_on\": %s,\n", sy_sud_wanted ? "true" : "false");
 	at = sy_put(buf, size, at, "  \"other_numbers\": %ld,\n", other_numbers);
+	/* calls on virtual fds or paths the VFS does not serve (honest errors) */
+	at = sy_put(buf, size, at, "  \"vfs_refused\": %ld,\n",
+		    __atomic_load_n(&sy_vfs_refused, __ATOMIC_RELAXED));
 	at = sy_put(buf, size, at, "  \"sites_refused\": {");
 	const char *comma = "";
 	for (int v = SY_SITE_OK + 1; v < SY_SITE_VERDICTS; v++) {

@@ -321,6 +321,7 @@ void sy_fd_interest(long nr, const struct sy_hook *hook) SY_HIDDEN;
 
 /* stats.c, trace.c: built-in clients of the hook API */
 int sy_stats_setup(const char *pattern) SY_HIDDEN;
+extern long sy_vfs_refused SY_HIDDEN; /* the VFS's refusals (vfs/router.c) */
 void sy_stats_write(void) SY_HIDDEN;
 void sy_stats_reset(void) SY_HIDDEN;
 int sy_trace_setup(const char *pattern, char *err, size_t errlen) SY_HIDDEN;
