@@ -192,6 +192,8 @@ int sy_sys_exec(struct sy_call *c, long *result) SY_VH;
 void sy_sys_exec_failed(const struct sy_call *c) SY_VH;
 
 /* Small helpers shared by the sys_*.c files. */
+void *sy_vfs_bounce(void) SY_VH; /* this thread's SY_VFS_BUF bytes */
+int sy_sys_xattr(struct sy_call *c, long *result) SY_VH;
 long sy_vfs_read_at(struct vfile *v, int fd, void *ubuf, size_t len, int64_t off,
 		    int advance) SY_VH;
 long sy_vfs_write_at(struct vfile *v, int fd, const void *ubuf, size_t len, int64_t off,

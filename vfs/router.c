@@ -206,60 +206,6 @@ void sy_vfs_count_refused(void)
 	__atomic_fetch_add(&sy_vfs_refused, 1, __ATOMIC_RELAXED);
 }
 
-/* Calls on virtual fds that switchyard does not serve: an honest error,
- * counted, never the kernel's answer for the placeholder. */
-static int refuse(long nr, long *result)
-{
-	sy_vfs_count_refused();
-	switch (nr) {
-	case SYS_fgetxattr:
-	case SYS_fremovexattr:
-	case SYS_getxattr:
-	case SYS_lgetxattr:
-	case SYS_removexattr:
-	case SYS_lremovexattr:
-		*result = -ENODATA; /* no extended attributes are kept */
-		break;
-	case SYS_flistxattr:
-	case SYS_listxattr:
-	case SYS_llistxattr:
-		*result = 0; /* an empty list */
-		break;
-	default:
-		*result = -EOPNOTSUPP;
-	}
-	return SY_ANSWER;
-}
-
-static int xattr_path(struct sy_call *c, long *result)
-{
-	char path[PATH_MAX + 1];
-	long n = sy_copy_path_in(path, (const char *)c->args[0], PATH_MAX);
-	if (n < 0) {
-		*result = n;
-		return SY_ANSWER;
-	}
-	if (!sy_walk_may_enter(AT_FDCWD, path))
-		return SY_PASS;
-	struct loc at;
-	int follow = c->nr == SYS_getxattr || c->nr == SYS_setxattr || c->nr == SYS_listxattr ||
-		     c->nr == SYS_removexattr;
-	int r = sy_walk(AT_FDCWD, path, follow ? WALK_FOLLOW : 0, &at, NULL, NULL);
-	if (r == 1)
-		return SY_PASS;
-	if (r < 0) {
-		*result = r;
-		return SY_ANSWER;
-	}
-	if (!at.m) { /* through a mount and out: the walk's path */
-		*result = sy_raw6(c->nr, (long)at.path, c->args[1], c->args[2], c->args[3],
-				  c->args[4], c->args[5]);
-		return SY_ANSWER;
-	}
-	sy_loc_drop(&at);
-	return refuse(c->nr, result);
-}
-
 static int serve(struct sy_call *c, long *result)
 {
 	switch (c->nr) {
@@ -304,9 +250,6 @@ static int serve(struct sy_call *c, long *result)
 	case SYS_fsetxattr:
 	case SYS_flistxattr:
 	case SYS_fremovexattr:
-		if (!sy_vfd_is_virtual((int)c->args[0]))
-			return SY_PASS;
-		return refuse(c->nr, result);
 	case SYS_getxattr:
 	case SYS_lgetxattr:
 	case SYS_setxattr:
@@ -315,7 +258,7 @@ static int serve(struct sy_call *c, long *result)
 	case SYS_llistxattr:
 	case SYS_removexattr:
 	case SYS_lremovexattr:
-		return xattr_path(c, result);
+		return sy_sys_xattr(c, result);
 	case SYS_dup2:
 	case SYS_dup3:
 	case SYS_close_range:

@@ -34,7 +34,7 @@
 #define ST_VALID 0x20		     /* f_flags: the flags are valid (the kernel's) */
 #define ST_RDONLY 1
 
-static void *bounce(void)
+void *sy_vfs_bounce(void)
 {
 	struct sy_thread *t = sy_thread_self();
 	if (!t->vfs_buf) {
@@ -73,7 +73,7 @@ static long rw_end(struct vfile *v, int fd, int64_t off, size_t done, int advanc
  * advances) into program memory. */
 long sy_vfs_read_at(struct vfile *v, int fd, void *ubuf, size_t len, int64_t off, int advance)
 {
-	char *b = bounce();
+	char *b = sy_vfs_bounce();
 	if (!b)
 		return -ENOMEM;
 	if (len > MAX_RW)
@@ -120,7 +120,7 @@ long sy_vfs_read_at(struct vfile *v, int fd, void *ubuf, size_t len, int64_t off
 long sy_vfs_write_at(struct vfile *v, int fd, const void *ubuf, size_t len, int64_t off,
 		     int advance)
 {
-	char *b = bounce();
+	char *b = sy_vfs_bounce();
 	if (!b)
 		return -ENOMEM;
 	if (len > MAX_RW)
@@ -684,7 +684,7 @@ static long do_getdents(struct vfile *v, int fd, long ubuf, size_t count, int bi
 		return -EBADF;
 	if (v->type != S_IFDIR)
 		return -ENOTDIR;
-	char *out = bounce();
+	char *out = sy_vfs_bounce();
 	if (!out)
 		return -ENOMEM;
 	if (count > SY_VFS_BUF / 2)
@@ -1146,7 +1146,7 @@ static long copy_between(int in, int64_t *inoff, int out, int64_t *outoff, size_
 {
 	struct vfile *vi = sy_vfd_get(in), *vo = sy_vfd_get(out);
 	long r = 0, done = 0;
-	char *b = bounce();
+	char *b = sy_vfs_bounce();
 	if (!b) {
 		r = -ENOMEM;
 		goto out;

@@ -39,7 +39,7 @@ extern "C" {
 
 /* 2: parent(), set_refs(), credentials on write() and setattr(), ids with
  * generations (ESTALE), frsize/fsid/flags in statfs, out may be NULL.
- * 3: map_pages(), seek_hole(). */
+ * 3: map_pages(), seek_hole(), the extended attribute calls. */
 #define SY_VFS_API_VERSION 3
 
 struct sy_vfs;	    /* one mounted instance; the backend defines it */
@@ -255,6 +255,19 @@ struct sy_vfs_backend {
 	 * the whole file is data. */
 	int64_t (*seek_hole)(struct sy_vfs *fs, struct sy_vfs_node *node, uint64_t offset,
 			     int whence);
+	/* Extended attributes, by full name ("user.x"); the VFS layer checks
+	 * names, namespaces, permissions and flags first. getxattr and
+	 * listxattr with len 0 give the size only; a buffer too small gives
+	 * -ERANGE; a missing name -ENODATA; no room -ENOSPC. listxattr gives
+	 * the names, each NUL-terminated. setxattr flags: XATTR_CREATE
+	 * (-EEXIST), XATTR_REPLACE (-ENODATA). NULL: no extended attributes
+	 * (the VFS layer answers -EOPNOTSUPP). */
+	long (*getxattr)(struct sy_vfs *fs, struct sy_vfs_node *node, const char *name, void *buf,
+			 size_t len);
+	int (*setxattr)(struct sy_vfs *fs, struct sy_vfs_node *node, const char *name,
+			const void *value, size_t len, int flags);
+	long (*listxattr)(struct sy_vfs *fs, struct sy_vfs_node *node, char *buf, size_t len);
+	int (*removexattr)(struct sy_vfs *fs, struct sy_vfs_node *node, const char *name);
 };
 
 /* Makes a backend available to `type =` in mounts. Called from a hook

@@ -60,6 +60,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -947,6 +948,46 @@ static int hf_statfs(struct sy_vfs *fs, struct sy_vfs_statfs *out)
 	return 0;
 }
 
+/* Extended attributes: the host's, through the node's /proc/self/fd link
+ * (the VFS layer has checked names and permissions). */
+static long hf_getxattr(struct sy_vfs *fs, struct sy_vfs_node *n, const char *name, void *buf,
+			size_t len)
+{
+	(void)fs;
+	char p[64];
+	hf_procpath(n, p, sizeof(p));
+	ssize_t r = getxattr(p, name, buf, len);
+	return r < 0 ? -errno : r;
+}
+
+static int hf_setxattr(struct sy_vfs *fs, struct sy_vfs_node *n, const char *name,
+		       const void *value, size_t len, int flags)
+{
+	if (fs->readonly)
+		return -EROFS;
+	char p[64];
+	hf_procpath(n, p, sizeof(p));
+	return setxattr(p, name, value, len, flags) < 0 ? -errno : 0;
+}
+
+static long hf_listxattr(struct sy_vfs *fs, struct sy_vfs_node *n, char *buf, size_t len)
+{
+	(void)fs;
+	char p[64];
+	hf_procpath(n, p, sizeof(p));
+	ssize_t r = listxattr(p, buf, len);
+	return r < 0 ? -errno : r;
+}
+
+static int hf_removexattr(struct sy_vfs *fs, struct sy_vfs_node *n, const char *name)
+{
+	if (fs->readonly)
+		return -EROFS;
+	char p[64];
+	hf_procpath(n, p, sizeof(p));
+	return removexattr(p, name) < 0 ? -errno : 0;
+}
+
 /* SEEK_DATA and SEEK_HOLE: the host file system's answer. */
 static int64_t hf_seek_hole(struct sy_vfs *fs, struct sy_vfs_node *n, uint64_t offset, int whence)
 {
@@ -1012,6 +1053,10 @@ static const struct sy_vfs_backend hf_backend = {
     .statfs = hf_statfs,
     .data_fd = hf_data_fd,
     .seek_hole = hf_seek_hole,
+    .getxattr = hf_getxattr,
+    .setxattr = hf_setxattr,
+    .listxattr = hf_listxattr,
+    .removexattr = hf_removexattr,
     .lock = NULL,
 };
 

@@ -78,7 +78,7 @@
 #include "memfs.h"
 
 #define MF_MAGIC 0x3153464d454d5953ull /* "SYMEMFS1" */
-#define MF_VERSION 2		       /* 2: inode generations, the inode free list */
+#define MF_VERSION 3		       /* 2: inode generations, the inode free list; 3: xattrs */
 #define MF_PAGE 4096ull
 #define MF_INODE_SIZE 256ull
 #define MF_MAX_FILE 0x7fffffffffffffffull /* EFBIG past it: MAX_LFS_FILESIZE, as tmpfs */
@@ -153,6 +153,7 @@ struct mf_inode {
 			uint64_t rd_cookie, rd_next;
 		};
 	};
+	uint64_t xattr; /* a page of extended attributes, or 0 */
 };
 
 struct mf_dirent {
@@ -434,6 +435,8 @@ static void mf_inode_free(struct sy_vfs *fs, uint64_t off)
 		if (ino->htab)
 			mf_htab_free(fs, ino->htab, ino->hbits);
 	}
+	if (ino->xattr)
+		mf_page_free(fs, ino->xattr);
 	uint32_t gen = ino->gen + 1; /* ids of this inode are stale from here */
 	memset(ino, 0, sizeof(*ino));
 	ino->gen = gen;
@@ -1596,6 +1599,174 @@ out:
 	return e;
 }
 
+/* ---------------------------------------------------- extended attributes */
+
+/* A page per inode: a 4-byte length, then entries of a 1-byte name length,
+ * a 2-byte value length, the name and the value. */
+#define MF_XA_HDR 4u
+#define MF_XA_ENT 3u
+
+struct mf_xa {
+	char *page;
+	uint32_t used;
+};
+
+static struct mf_xa mf_xa_of(struct sy_vfs *fs, struct mf_inode *ino)
+{
+	struct mf_xa x = {NULL, 0};
+	if (ino->xattr) {
+		x.page = mf_ptr(fs, ino->xattr);
+		memcpy(&x.used, x.page, 4);
+	}
+	return x;
+}
+
+/* The entry of name: its offset in the page, or 0. */
+static uint32_t mf_xa_find(const struct mf_xa *x, const char *name, size_t nlen, uint16_t *vlen)
+{
+	for (uint32_t at = MF_XA_HDR; at < MF_XA_HDR + x->used;) {
+		uint8_t nl = (uint8_t)x->page[at];
+		uint16_t vl;
+		memcpy(&vl, x->page + at + 1, 2);
+		if (nl == nlen && memcmp(x->page + at + MF_XA_ENT, name, nlen) == 0) {
+			*vlen = vl;
+			return at;
+		}
+		at += MF_XA_ENT + nl + vl;
+	}
+	return 0;
+}
+
+static long mf_getxattr(struct sy_vfs *fs, struct sy_vfs_node *node, const char *name, void *buf,
+			size_t len)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *ino = mf_ino(fs, mf_off(node));
+	struct mf_xa x = mf_xa_of(fs, ino);
+	uint16_t vl;
+	size_t nlen = strlen(name);
+	uint32_t at = x.page ? mf_xa_find(&x, name, nlen, &vl) : 0;
+	long r;
+	if (!at)
+		r = -ENODATA;
+	else if (len && len < vl)
+		r = -ERANGE;
+	else {
+		if (len)
+			memcpy(buf, x.page + at + MF_XA_ENT + nlen, vl);
+		r = vl;
+	}
+	mf_unlock(fs);
+	return r;
+}
+
+static int mf_setxattr(struct sy_vfs *fs, struct sy_vfs_node *node, const char *name,
+		       const void *value, size_t len, int flags)
+{
+	size_t nlen = strlen(name);
+	if (nlen > 255 || len > 65535)
+		return -ENOSPC;
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *ino = mf_ino(fs, mf_off(node));
+	struct mf_xa x = mf_xa_of(fs, ino);
+	uint16_t vl = 0;
+	uint32_t at = x.page ? mf_xa_find(&x, name, nlen, &vl) : 0;
+	if (at && (flags & 1 /* XATTR_CREATE */)) {
+		e = -EEXIST;
+		goto out;
+	}
+	if (!at && (flags & 2 /* XATTR_REPLACE */)) {
+		e = -ENODATA;
+		goto out;
+	}
+	uint32_t old = at ? MF_XA_ENT + (uint32_t)nlen + vl : 0;
+	uint32_t need = MF_XA_ENT + (uint32_t)nlen + (uint32_t)len;
+	if (MF_XA_HDR + x.used - old + need > MF_PAGE) {
+		e = -ENOSPC;
+		goto out;
+	}
+	if (!x.page) {
+		uint64_t off = mf_page_zalloc(fs);
+		if (!off) {
+			e = -ENOSPC;
+			goto out;
+		}
+		ino->xattr = off;
+		x = mf_xa_of(fs, ino);
+	}
+	if (at) { /* the old entry goes; the new one goes at the end */
+		memmove(x.page + at, x.page + at + old, MF_XA_HDR + x.used - at - old);
+		x.used -= old;
+	}
+	char *p = x.page + MF_XA_HDR + x.used;
+	uint16_t l16 = (uint16_t)len;
+	p[0] = (char)nlen;
+	memcpy(p + 1, &l16, 2);
+	memcpy(p + MF_XA_ENT, name, nlen);
+	memcpy(p + MF_XA_ENT + nlen, value, len);
+	x.used += need;
+	memcpy(x.page, &x.used, 4);
+	ino->ctime = mf_now();
+out:
+	mf_unlock(fs);
+	return e;
+}
+
+static long mf_listxattr(struct sy_vfs *fs, struct sy_vfs_node *node, char *buf, size_t len)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *ino = mf_ino(fs, mf_off(node));
+	struct mf_xa x = mf_xa_of(fs, ino);
+	size_t total = 0;
+	long r = 0;
+	for (uint32_t at = MF_XA_HDR; x.page && at < MF_XA_HDR + x.used;) {
+		uint8_t nl = (uint8_t)x.page[at];
+		uint16_t vl;
+		memcpy(&vl, x.page + at + 1, 2);
+		if (len && total + nl + 1 > len) {
+			r = -ERANGE;
+			break;
+		}
+		if (len) {
+			memcpy(buf + total, x.page + at + MF_XA_ENT, nl);
+			buf[total + nl] = 0;
+		}
+		total += nl + 1u;
+		at += MF_XA_ENT + nl + vl;
+	}
+	mf_unlock(fs);
+	return r < 0 ? r : (long)total;
+}
+
+static int mf_removexattr(struct sy_vfs *fs, struct sy_vfs_node *node, const char *name)
+{
+	int e = mf_lock(fs);
+	if (e)
+		return e;
+	struct mf_inode *ino = mf_ino(fs, mf_off(node));
+	struct mf_xa x = mf_xa_of(fs, ino);
+	uint16_t vl;
+	size_t nlen = strlen(name);
+	uint32_t at = x.page ? mf_xa_find(&x, name, nlen, &vl) : 0;
+	if (!at) {
+		e = -ENODATA;
+	} else {
+		uint32_t n = MF_XA_ENT + (uint32_t)nlen + vl;
+		memmove(x.page + at, x.page + at + n, MF_XA_HDR + x.used - at - n);
+		x.used -= n;
+		memcpy(x.page, &x.used, 4);
+		ino->ctime = mf_now();
+	}
+	mf_unlock(fs);
+	return e;
+}
+
 /* SEEK_DATA and SEEK_HOLE at block granularity, as tmpfs answers them. */
 static int64_t mf_seek_hole(struct sy_vfs *fs, struct sy_vfs_node *node, uint64_t offset,
 			    int whence)
@@ -2333,6 +2504,10 @@ static const struct sy_vfs_backend mf_backend = {
     .data_fd = NULL,
     .map_pages = mf_map_pages,
     .seek_hole = mf_seek_hole,
+    .getxattr = mf_getxattr,
+    .setxattr = mf_setxattr,
+    .listxattr = mf_listxattr,
+    .removexattr = mf_removexattr,
     .lock = NULL,
 };
 
