@@ -519,6 +519,196 @@ static enum sy_verdict router_enter(void *ctx, struct sy_call *c, long *result)
 	return v == SY_ANSWER ? SY_ANSWER : SY_PASS;
 }
 
+/*
+ * A symlink on the kernel's side that points into a mount: the kernel,
+ * which took the call as a path of its own, says ENOENT (or ENOTDIR), since
+ * the mount point is not there for it. Then the path is resolved again with
+ * the host's symlinks followed, and if that leads into a mount the call is
+ * served with the path it leads to.
+ */
+static int single_path(long nr, int *dirfd_arg, int *path_arg)
+{
+	switch (nr) {
+	case SYS_open:
+	case SYS_creat:
+	case SYS_stat:
+	case SYS_access:
+	case SYS_mkdir:
+	case SYS_mknod:
+	case SYS_rmdir:
+	case SYS_unlink:
+	case SYS_readlink:
+	case SYS_truncate:
+	case SYS_chmod:
+	case SYS_chown:
+	case SYS_utime:
+	case SYS_utimes:
+	case SYS_statfs:
+	case SYS_chdir:
+	case SYS_getxattr:
+	case SYS_setxattr:
+	case SYS_listxattr:
+	case SYS_removexattr:
+	case SYS_execve:
+		*dirfd_arg = -1, *path_arg = 0;
+		return 1;
+	case SYS_openat:
+	case SYS_newfstatat:
+	case SYS_statx:
+	case SYS_faccessat:
+	case SYS_faccessat2:
+	case SYS_mkdirat:
+	case SYS_mknodat:
+	case SYS_unlinkat:
+	case SYS_readlinkat:
+	case SYS_fchmodat:
+	case SYS_fchmodat2:
+	case SYS_fchownat:
+	case SYS_futimesat:
+	case SYS_utimensat:
+	case SYS_execveat:
+		*dirfd_arg = 0, *path_arg = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* path from dirfd with the kernel side's symlinks followed: 1 and the
+ * absolute path in out if it enters a mount, else 0. */
+static int host_path_into_mount(int dirfd, const char *path, char *out)
+{
+	char cur[PATH_MAX], rest[PATH_MAX], next[PATH_MAX];
+	if (path[0] == '/') {
+		strcpy(cur, "/");
+	} else if (dirfd == AT_FDCWD) {
+		if (sy_cwd.m)
+			return 0;
+		size_t l = strnlen(sy_cwd.path, sizeof(cur) - 1);
+		memcpy(cur, sy_cwd.path, l);
+		cur[l] = 0;
+	} else {
+		char p[48];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", dirfd);
+		long n = sy_raw4(SYS_readlinkat, AT_FDCWD, p, cur, sizeof(cur) - 1);
+		if (n <= 0 || cur[0] != '/')
+			return 0;
+		cur[n] = 0;
+	}
+	size_t pl = strnlen(path, sizeof(rest) - 1);
+	memcpy(rest, path, pl);
+	rest[pl] = 0;
+	int links = 0;
+	char *r = rest;
+	for (;;) {
+		while (*r == '/')
+			r++;
+		if (!*r)
+			return 0;
+		size_t len = strcspn(r, "/");
+		char *after = r + len;
+		if (len == 1 && r[0] == '.') {
+			r = after;
+			continue;
+		}
+		if (len == 2 && r[0] == '.' && r[1] == '.') {
+			char *sl = strrchr(cur, '/');
+			if (sl == cur)
+				cur[1] = 0;
+			else if (sl)
+				*sl = 0;
+			r = after;
+			continue;
+		}
+		char cand[PATH_MAX];
+		size_t cl = strlen(cur);
+		if (cl + 1 + len >= sizeof(cand))
+			return 0;
+		memcpy(cand, cur, cl);
+		size_t at = cl > 1 ? cl : (cur[0] == '/' ? 1 : 0);
+		if (cl > 1)
+			cand[at++] = '/';
+		memcpy(cand + at, r, len);
+		cand[at + len] = 0;
+		if (sy_vfs_mount_at(cand, strlen(cand))) {
+			snprintf(out, PATH_MAX, "%s%s", cand, after);
+			return strlen(cand) + strlen(after) < PATH_MAX;
+		}
+		struct stat st;
+		if (sy_raw4(SYS_newfstatat, AT_FDCWD, cand, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return 0;
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			long n =
+			    sy_raw4(SYS_readlinkat, AT_FDCWD, cand, target, sizeof(target) - 1);
+			if (n <= 0 || ++links > 40)
+				return 0;
+			target[n] = 0;
+			if (snprintf(next, sizeof(next), "%s%s", target, after) >=
+			    (int)sizeof(next))
+				return 0;
+			memcpy(rest, next, strlen(next) + 1);
+			r = rest;
+			if (target[0] == '/')
+				strcpy(cur, "/");
+			continue;
+		}
+		memcpy(cur, cand, strlen(cand) + 1);
+		r = after;
+	}
+}
+
+struct retry_args {
+	const struct sy_call *c;
+	long *result;
+};
+
+static enum sy_verdict router_enter(void *ctx, struct sy_call *c, long *result);
+
+static void retry_thunk(void *p)
+{
+	struct retry_args *ra = p;
+	const struct sy_call *c = ra->c;
+	int dfa, pa;
+	if (!single_path(c->nr, &dfa, &pa))
+		return;
+	char path[PATH_MAX + 1], into[PATH_MAX];
+	if (sy_copy_path_in(path, (const char *)c->args[pa], PATH_MAX) <= 0)
+		return;
+	int dirfd = dfa < 0 ? AT_FDCWD : (int)c->args[dfa];
+	if (sy_vfd_is_virtual(dirfd) || !host_path_into_mount(dirfd, path, into))
+		return;
+	struct sy_call k = *c;
+	if (dfa >= 0)
+		k.args[dfa] = AT_FDCWD;
+	k.args[pa] = (long)into;
+	long r;
+	if (router_enter(NULL, &k, &r) == SY_ANSWER)
+		*ra->result = r;
+}
+
+static void router_leave(void *ctx, const struct sy_call *c, long *result)
+{
+	(void)ctx;
+	if ((*result != -ENOENT && *result != -ENOTDIR) || sy_thread_is_vfork_child())
+		return;
+	int dfa, pa;
+	if (!single_path(c->nr, &dfa, &pa))
+		return;
+	struct sy_thread *t = sy_thread_self();
+	struct retry_args ra = {c, result};
+	void *stack = t->vfs_stack;
+	if (!stack) {
+		long p = sy_raw6(SYS_mmap, 0, SY_VFS_STACK, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+		if (p < 0 && p > -4096)
+			return;
+		t->vfs_stack = stack = (void *)p;
+	}
+	t->vfs_stack = NULL; /* the retry's own call takes another */
+	sy_vfs_on_stack(retry_thunk, &ra, (char *)stack + SY_VFS_STACK);
+	sy_thread_self()->vfs_stack = stack;
+}
+
 static void router_fork_child(void *ctx)
 {
 	(void)ctx;
@@ -536,6 +726,7 @@ static const struct sy_hook router_hook = {
     .name = "vfs",
     .interest = interest,
     .enter = router_enter,
+    .leave = router_leave,
     .fork_child = router_fork_child,
 };
 
