@@ -573,6 +573,32 @@ static int single_path(long nr, int *dirfd_arg, int *path_arg)
 	return 0;
 }
 
+/* Host directories known to be real all the way down (no symlink on the
+ * way from /): an ENOENT below one of them is the kernel's to keep. A hash
+ * per slot; a collision only costs a missed retry. */
+#define REAL_DIRS 1024
+static uint64_t real_dirs[REAL_DIRS];
+
+static uint64_t path_hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+	return h | 1;
+}
+
+static int real_dir_known(const char *dir, size_t n)
+{
+	uint64_t h = path_hash(dir, n);
+	return __atomic_load_n(&real_dirs[h % REAL_DIRS], __ATOMIC_RELAXED) == h;
+}
+
+static void real_dir_note(const char *dir, size_t n)
+{
+	uint64_t h = path_hash(dir, n);
+	__atomic_store_n(&real_dirs[h % REAL_DIRS], h, __ATOMIC_RELAXED);
+}
+
 /* path from dirfd with the kernel side's symlinks followed: 1 and the
  * absolute path in out if it enters a mount, else 0. */
 static int host_path_into_mount(int dirfd, const char *path, char *out)
@@ -597,6 +623,26 @@ static int host_path_into_mount(int dirfd, const char *path, char *out)
 	size_t pl = strnlen(path, sizeof(rest) - 1);
 	memcpy(rest, path, pl);
 	rest[pl] = 0;
+	/* the directory part, as text, already known real: nothing to find */
+	const char *slash = strrchr(rest, '/');
+	if (slash && !strstr(rest, "/.") && rest[0] != '.') {
+		char dir[PATH_MAX];
+		size_t dl;
+		if (rest[0] == '/') {
+			dl = (size_t)(slash - rest);
+			memcpy(dir, rest, dl);
+		} else {
+			size_t cl = strlen(cur);
+			if (cl + 1 + (size_t)(slash - rest) >= sizeof(dir))
+				return 0;
+			memcpy(dir, cur, cl);
+			dir[cl] = '/';
+			memcpy(dir + cl + 1, rest, (size_t)(slash - rest));
+			dl = cl + 1 + (size_t)(slash - rest);
+		}
+		if (real_dir_known(dir, dl))
+			return 0;
+	}
 	int links = 0;
 	char *r = rest;
 	for (;;) {
@@ -634,8 +680,12 @@ static int host_path_into_mount(int dirfd, const char *path, char *out)
 			return strlen(cand) + strlen(after) < PATH_MAX;
 		}
 		struct stat st;
-		if (sy_raw4(SYS_newfstatat, AT_FDCWD, cand, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (sy_raw4(SYS_newfstatat, AT_FDCWD, cand, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			/* no symlink met: cur is a real directory from / down */
+			if (!links)
+				real_dir_note(cur, strlen(cur));
 			return 0;
+		}
 		if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX];
 			long n =
