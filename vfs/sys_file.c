@@ -1142,7 +1142,8 @@ int sy_sys_dup(struct sy_call *c, long *result)
 
 /* Moves up to count bytes from in to out through the bounce buffer; either
  * may be virtual. *off (if given) is the input offset. */
-static long copy_between(int in, int64_t *inoff, int out, int64_t *outoff, size_t count)
+static long copy_between(int in, int64_t *inoff, int out, int64_t *outoff, size_t count,
+			 int read_on)
 {
 	struct vfile *vi = sy_vfd_get(in), *vo = sy_vfd_get(out);
 	long r = 0, done = 0;
@@ -1226,7 +1227,10 @@ static long copy_between(int in, int64_t *inoff, int out, int64_t *outoff, size_
 			put += w;
 		}
 		done += got;
-		if ((size_t)got < chunk)
+		/* a short read is the end, unless (sendfile) the output is the
+		 * same file and has just grown it: the kernel reads on into what
+		 * it wrote */
+		if ((size_t)got < chunk && !(read_on && vi && vo && vi->node == vo->node))
 			break;
 	}
 out:
@@ -1433,7 +1437,8 @@ int sy_sys_transfer(struct sy_call *c, long *result)
 			return SY_ANSWER;
 		}
 	}
-	*result = copy_between(in, uin ? &inoff : NULL, out, uout ? &outoff : NULL, count);
+	*result = copy_between(in, uin ? &inoff : NULL, out, uout ? &outoff : NULL, count,
+			       c->nr == SYS_sendfile);
 	if (*result >= 0) {
 		if (uin)
 			sy_copy_out((void *)uin, &inoff, sizeof(inoff));

@@ -505,7 +505,8 @@ int sy_node_path(struct sy_mount *m, struct sy_vfs_node *node, const char *hint,
 {
 	/* the path it was reached by, if it still leads to it */
 	struct loc at;
-	if (hint[0] && sy_walk(AT_FDCWD, hint, WALK_FOLLOW, &at, NULL, NULL) == 0) {
+	/* (no symlink may be on the way: a name that became one is not the path) */
+	if (hint[0] && sy_walk(AT_FDCWD, hint, WALK_NO_SYMLINKS, &at, NULL, NULL) == 0) {
 		int same =
 		    at.m == m && m->be->node_id(m->fs, at.node) == m->be->node_id(m->fs, node);
 		sy_loc_drop(&at);
