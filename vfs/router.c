@@ -395,13 +395,11 @@ static int virtual_fd(long fd)
 	return sy_vfd_is_virtual((int)fd);
 }
 
-/* Calls that surely go to the kernel as they are, found without blocking
- * signals or copying much: most path calls of a program on kernel paths. */
-static int quick_pass(const struct sy_call *c)
+/* The calls that name one path: which argument holds it and which its
+ * dirfd (-1: AT_FDCWD). */
+static int path_args(long nr, int *dirfd_arg, int *path_arg)
 {
-	const long *a = c->args;
-	const long cwd = AT_FDCWD;
-	switch (c->nr) {
+	switch (nr) {
 	case SYS_open:
 	case SYS_creat:
 	case SYS_stat:
@@ -420,6 +418,7 @@ static int quick_pass(const struct sy_call *c)
 	case SYS_utimes:
 	case SYS_statfs:
 	case SYS_chroot:
+	case SYS_chdir:
 	case SYS_getxattr:
 	case SYS_lgetxattr:
 	case SYS_setxattr:
@@ -428,7 +427,13 @@ static int quick_pass(const struct sy_call *c)
 	case SYS_llistxattr:
 	case SYS_removexattr:
 	case SYS_lremovexattr:
-		return kernel_path(cwd, a[0]);
+	case SYS_execve:
+		*dirfd_arg = -1, *path_arg = 0;
+		return 1;
+	case SYS_inotify_add_watch:
+	case SYS_symlink: /* the link's own path; the target is text */
+		*dirfd_arg = -1, *path_arg = 1;
+		return 1;
 	case SYS_openat:
 	case SYS_newfstatat:
 	case SYS_statx:
@@ -442,24 +447,40 @@ static int quick_pass(const struct sy_call *c)
 	case SYS_fchmodat2:
 	case SYS_fchownat:
 	case SYS_futimesat:
-		return kernel_path(a[0], a[1]);
 	case SYS_utimensat:
-		return a[1] ? kernel_path(a[0], a[1]) : !virtual_fd(a[0]);
-	case SYS_inotify_add_watch:
-		return kernel_path(cwd, a[1]);
+	case SYS_execveat:
+		*dirfd_arg = 0, *path_arg = 1;
+		return 1;
+	case SYS_symlinkat:
+		*dirfd_arg = 1, *path_arg = 2;
+		return 1;
+	}
+	return 0;
+}
+
+/* Calls that surely go to the kernel as they are, found without blocking
+ * signals or copying much: most path calls of a program on kernel paths. */
+static int quick_pass(const struct sy_call *c)
+{
+	const long *a = c->args;
+	int dfa, pa;
+	if (path_args(c->nr, &dfa, &pa)) {
+		if (c->nr == SYS_execve || c->nr == SYS_execveat)
+			return 0; /* the exec state goes with every one */
+		if (c->nr == SYS_utimensat && !a[1])
+			return !virtual_fd(a[0]); /* on the fd itself */
+		if (c->nr == SYS_chdir && sy_cwd.m)
+			return 0; /* out of a virtual cwd */
+		return kernel_path(dfa < 0 ? AT_FDCWD : a[dfa], a[pa]);
+	}
+	switch (c->nr) {
 	case SYS_rename:
 	case SYS_link:
-		return kernel_path(cwd, a[0]) && kernel_path(cwd, a[1]);
+		return kernel_path(AT_FDCWD, a[0]) && kernel_path(AT_FDCWD, a[1]);
 	case SYS_renameat:
 	case SYS_renameat2:
 	case SYS_linkat:
 		return kernel_path(a[0], a[1]) && kernel_path(a[2], a[3]);
-	case SYS_symlink:
-		return kernel_path(cwd, a[1]);
-	case SYS_symlinkat:
-		return kernel_path(a[1], a[2]);
-	case SYS_chdir:
-		return !sy_cwd.m && kernel_path(cwd, a[0]);
 	case SYS_getcwd:
 		return !sy_cwd.m;
 	case SYS_fchdir:
@@ -526,53 +547,6 @@ static enum sy_verdict router_enter(void *ctx, struct sy_call *c, long *result)
  * the host's symlinks followed, and if that leads into a mount the call is
  * served with the path it leads to.
  */
-static int single_path(long nr, int *dirfd_arg, int *path_arg)
-{
-	switch (nr) {
-	case SYS_open:
-	case SYS_creat:
-	case SYS_stat:
-	case SYS_access:
-	case SYS_mkdir:
-	case SYS_mknod:
-	case SYS_rmdir:
-	case SYS_unlink:
-	case SYS_readlink:
-	case SYS_truncate:
-	case SYS_chmod:
-	case SYS_chown:
-	case SYS_utime:
-	case SYS_utimes:
-	case SYS_statfs:
-	case SYS_chdir:
-	case SYS_getxattr:
-	case SYS_setxattr:
-	case SYS_listxattr:
-	case SYS_removexattr:
-	case SYS_execve:
-		*dirfd_arg = -1, *path_arg = 0;
-		return 1;
-	case SYS_openat:
-	case SYS_newfstatat:
-	case SYS_statx:
-	case SYS_faccessat:
-	case SYS_faccessat2:
-	case SYS_mkdirat:
-	case SYS_mknodat:
-	case SYS_unlinkat:
-	case SYS_readlinkat:
-	case SYS_fchmodat:
-	case SYS_fchmodat2:
-	case SYS_fchownat:
-	case SYS_futimesat:
-	case SYS_utimensat:
-	case SYS_execveat:
-		*dirfd_arg = 0, *path_arg = 1;
-		return 1;
-	}
-	return 0;
-}
-
 /* Host directories known to be real all the way down (no symlink on the
  * way from /): an ENOENT below one of them is the kernel's to keep. A hash
  * per slot; a collision only costs a missed retry. */
@@ -719,7 +693,7 @@ static void retry_thunk(void *p)
 	struct retry_args *ra = p;
 	const struct sy_call *c = ra->c;
 	int dfa, pa;
-	if (!single_path(c->nr, &dfa, &pa))
+	if (!path_args(c->nr, &dfa, &pa))
 		return;
 	char path[PATH_MAX + 1], into[PATH_MAX];
 	if (sy_copy_path_in(path, (const char *)c->args[pa], PATH_MAX) <= 0)
@@ -742,7 +716,7 @@ static void router_leave(void *ctx, const struct sy_call *c, long *result)
 	if ((*result != -ENOENT && *result != -ENOTDIR) || sy_thread_is_vfork_child())
 		return;
 	int dfa, pa;
-	if (!single_path(c->nr, &dfa, &pa))
+	if (!path_args(c->nr, &dfa, &pa))
 		return;
 	struct sy_thread *t = sy_thread_self();
 	struct retry_args ra = {c, result};
