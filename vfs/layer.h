@@ -162,6 +162,8 @@ void sy_loc_drop(struct loc *l) SY_VH;
 int sy_node_path(struct sy_mount *m, struct sy_vfs_node *node, const char *hint, char *out) SY_VH;
 /* The kernel cwd's path, refreshed. */
 void sy_cwd_refresh(void) SY_VH;
+void sy_cwd_set(struct loc *to) SY_VH;
+void sy_cwd_get(struct loc *l) SY_VH;
 
 /* ---- the router (router.c, sys_*.c) ---- */
 

@@ -1091,15 +1091,8 @@ int sy_sys_fdop(struct sy_call *c, long *result)
 	if (c->nr == SYS_fchdir) {
 		if (!v) {
 			long r = sy_raw1(SYS_fchdir, fd);
-			if (r == 0) {
-				sy_spin_lock(&sy_cwd_lock);
-				struct loc old = sy_cwd;
-				sy_cwd.m = NULL;
-				sy_cwd.node = NULL;
-				sy_spin_unlock(&sy_cwd_lock);
-				sy_loc_drop(&old);
-				sy_cwd_refresh();
-			}
+			if (r == 0)
+				sy_cwd_set(NULL);
 			*result = r;
 			return SY_ANSWER;
 		}

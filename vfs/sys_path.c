@@ -296,9 +296,7 @@ static int do_stat(long nr, int dirfd, const char *path, int flags, long ubuf, u
 	if (!path[0] && (flags & AT_EMPTY_PATH)) {
 		struct vfile *v = sy_vfd_get(dirfd);
 		if (!v && dirfd == AT_FDCWD && sy_cwd.m) {
-			sy_spin_lock(&sy_cwd_lock);
-			sy_loc_copy(&at, &sy_cwd);
-			sy_spin_unlock(&sy_cwd_lock);
+			sy_cwd_get(&at);
 		} else if (!v) {
 			return SY_PASS;
 		} else {
@@ -338,9 +336,7 @@ static int do_stat(long nr, int dirfd, const char *path, int flags, long ubuf, u
 static int empty_path_loc(int dirfd, struct loc *at)
 {
 	if (dirfd == AT_FDCWD) {
-		sy_spin_lock(&sy_cwd_lock);
-		sy_loc_copy(at, &sy_cwd);
-		sy_spin_unlock(&sy_cwd_lock);
+		sy_cwd_get(at);
 		return 0;
 	}
 	struct vfile *v = sy_vfd_get(dirfd);
@@ -877,9 +873,7 @@ static int do_readlink(int dirfd, const char *path, long ubuf, long size, long *
 		if (mfd == SY_MAGIC_CWD && !*rest && sy_cwd.m) {
 			char cwd[PATH_MAX];
 			struct loc c;
-			sy_spin_lock(&sy_cwd_lock);
-			sy_loc_copy(&c, &sy_cwd);
-			sy_spin_unlock(&sy_cwd_lock);
+			sy_cwd_get(&c);
 			long r = c.m ? sy_node_path(c.m, c.node, c.path, cwd) : -ENOENT;
 			sy_loc_drop(&c);
 			if (r == 0 && size <= 0)
@@ -966,15 +960,7 @@ static int on_node(long nr, int dirfd, const char *path, int follow, long *a, lo
 			*result = sy_raw4(SYS_utimensat, AT_FDCWD, at.path, a[2], a[3]);
 			break;
 		case SYS_chdir:
-			*result = sy_raw1(SYS_chdir, at.path);
-			if (*result == 0) {
-				sy_spin_lock(&sy_cwd_lock);
-				struct loc old = sy_cwd;
-				sy_cwd.m = NULL;
-				sy_spin_unlock(&sy_cwd_lock);
-				sy_loc_drop(&old);
-				sy_cwd_refresh();
-			}
+			chdir_kernel(at.path, result);
 			break;
 		case SYS_statfs:
 			*result = sy_raw2(SYS_statfs, at.path, a[1]);
@@ -1032,11 +1018,7 @@ static int on_node(long nr, int dirfd, const char *path, int follow, long *a, lo
 		if (res == 0)
 			res = sy_may(&attr, X_OK);
 		if (res == 0) {
-			sy_spin_lock(&sy_cwd_lock);
-			struct loc old = sy_cwd;
-			sy_cwd = at;
-			sy_spin_unlock(&sy_cwd_lock);
-			sy_loc_drop(&old);
+			sy_cwd_set(&at);
 			*result = 0;
 			return SY_ANSWER;
 		}
@@ -1058,15 +1040,8 @@ static int on_node(long nr, int dirfd, const char *path, int follow, long *a, lo
 static int chdir_kernel(const char *path, long *result)
 {
 	*result = sy_raw1(SYS_chdir, path);
-	if (*result == 0) {
-		sy_spin_lock(&sy_cwd_lock);
-		struct loc old = sy_cwd;
-		sy_cwd.m = NULL;
-		sy_cwd.node = NULL;
-		sy_spin_unlock(&sy_cwd_lock);
-		sy_loc_drop(&old);
-		sy_cwd_refresh();
-	}
+	if (*result == 0)
+		sy_cwd_set(NULL);
 	return SY_ANSWER;
 }
 
@@ -1085,11 +1060,7 @@ long sy_vfs_fchdir_node(struct sy_mount *m, struct sy_vfs_node *node, const char
 	at.node = node;
 	m->be->hold(m->fs, node);
 	snprintf(at.path, sizeof(at.path), "%s", path);
-	sy_spin_lock(&sy_cwd_lock);
-	struct loc old = sy_cwd;
-	sy_cwd = at;
-	sy_spin_unlock(&sy_cwd_lock);
-	sy_loc_drop(&old);
+	sy_cwd_set(&at);
 	return 0;
 }
 
@@ -1099,9 +1070,7 @@ static int do_getcwd(long ubuf, long size, long *result)
 		return SY_PASS;
 	char path[PATH_MAX];
 	struct loc cwd;
-	sy_spin_lock(&sy_cwd_lock);
-	sy_loc_copy(&cwd, &sy_cwd);
-	sy_spin_unlock(&sy_cwd_lock);
+	sy_cwd_get(&cwd);
 	if (!cwd.m) {
 		sy_loc_drop(&cwd);
 		return SY_PASS;

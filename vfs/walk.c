@@ -45,6 +45,32 @@ void sy_loc_drop(struct loc *l)
 	l->node = NULL;
 }
 
+/* Make *to the current directory (its hold passes to the cwd) or, with
+ * NULL, the kernel's, whose path is then read back from the kernel. */
+void sy_cwd_set(struct loc *to)
+{
+	sy_spin_lock(&sy_cwd_lock);
+	struct loc old = sy_cwd;
+	if (to) {
+		sy_cwd = *to;
+	} else {
+		sy_cwd.m = NULL;
+		sy_cwd.node = NULL;
+	}
+	sy_spin_unlock(&sy_cwd_lock);
+	sy_loc_drop(&old);
+	if (!to)
+		sy_cwd_refresh();
+}
+
+/* A held copy of the current directory into *l. */
+void sy_cwd_get(struct loc *l)
+{
+	sy_spin_lock(&sy_cwd_lock);
+	sy_loc_copy(l, &sy_cwd);
+	sy_spin_unlock(&sy_cwd_lock);
+}
+
 void sy_cwd_refresh(void)
 {
 	char buf[PATH_MAX];
@@ -119,9 +145,7 @@ int sy_walk_may_enter(int dirfd, const char *path)
 static int start_at(int dirfd, struct loc *cur)
 {
 	if (dirfd == AT_FDCWD) {
-		sy_spin_lock(&sy_cwd_lock);
-		sy_loc_copy(cur, &sy_cwd);
-		sy_spin_unlock(&sy_cwd_lock);
+		sy_cwd_get(cur);
 		return 0;
 	}
 	struct vfile *v = sy_vfd_get(dirfd);
