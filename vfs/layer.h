@@ -175,7 +175,6 @@ uint32_t sy_umask(void) SY_VH;
 uint32_t sy_fsuid(void) SY_VH;
 /* A call on a virtual fd or path that is not served: counted for the stats. */
 void sy_vfs_count_refused(void) SY_VH;
-extern long sy_vfs_refused SY_VH;
 struct stat;
 /* Checks access (R_OK/W_OK/X_OK bits) to a node with attributes a. */
 int sy_may(const struct sy_vfs_attr *a, int mask) SY_VH;

@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
@@ -1257,6 +1258,17 @@ static long status_flags(int fd)
 
 /* The kernel's refusals for sendfile, copy_file_range and splice, in its
  * order, for the kinds of fd involved. */
+/* A write into the kernel pipe fd that nobody reads: true after raising the
+ * SIGPIPE the kernel's write would (the caller answers -EPIPE). */
+static bool pipe_without_readers(int fd)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLOUT};
+	if (sy_raw3(SYS_poll, &pf, 1, 0) != 1 || !(pf.revents & POLLERR))
+		return false;
+	sy_raw3(SYS_tgkill, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid), SIGPIPE);
+	return true;
+}
+
 static long transfer_check(long nr, int in, long uin, int out, long uout, size_t copy_len,
 			   long splice_flags)
 {
@@ -1299,12 +1311,9 @@ static long transfer_check(long nr, int in, long uin, int out, long uout, size_t
 		else if (!vo && to == S_IFIFO) {
 			/* into a pipe: nobody reads it (EPIPE and SIGPIPE), nothing
 			 * to move (0), then the input's kind */
-			struct pollfd pf = {.fd = out, .events = POLLOUT};
-			if (sy_raw3(SYS_poll, &pf, 1, 0) == 1 && (pf.revents & POLLERR)) {
-				sy_raw3(SYS_tgkill, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid),
-					SIGPIPE);
+			if (pipe_without_readers(out))
 				r = -EPIPE;
-			} else if (copy_len && ti != S_IFREG && ti != S_IFBLK) {
+			else if (copy_len && ti != S_IFREG && ti != S_IFBLK) {
 				r = -EINVAL;
 			}
 		} else if (flo >= 0 && (flo & O_APPEND)) {
@@ -1421,11 +1430,9 @@ int sy_sys_transfer(struct sy_call *c, long *result)
 	if (c->nr == SYS_splice && !sy_vfd_is_virtual(out)) {
 		/* into a pipe nobody reads: EPIPE and SIGPIPE, as the kernel's
 		 * splice gives them before it reads anything */
-		struct pollfd pf = {.fd = out, .events = POLLOUT};
 		struct stat st;
 		if (sy_raw2(SYS_fstat, out, &st) == 0 && S_ISFIFO(st.st_mode) &&
-		    sy_raw3(SYS_poll, &pf, 1, 0) == 1 && (pf.revents & POLLERR)) {
-			sy_raw3(SYS_tgkill, sy_raw0(SYS_getpid), sy_raw0(SYS_gettid), SIGPIPE);
+		    pipe_without_readers(out)) {
 			*result = -EPIPE;
 			return SY_ANSWER;
 		}
