@@ -157,6 +157,9 @@ int sy_walk_from(int dirfd, const struct loc *start, const char *path, int how, 
 /* A location's copy (with its own reference) and its release. */
 void sy_loc_copy(struct loc *dst, const struct loc *src) SY_VH;
 void sy_loc_drop(struct loc *l) SY_VH;
+/* The location of an open virtual file, with its own reference: 0, or
+ * -ESTALE (and no reference) if the file has no node. */
+int sy_loc_of_vfile(const struct vfile *v, struct loc *at) SY_VH;
 /* The present path of a directory node (hint: the path it was reached by);
  * -ENOENT once it is removed. */
 int sy_node_path(struct sy_mount *m, struct sy_vfs_node *node, const char *hint, char *out) SY_VH;

@@ -300,15 +300,12 @@ static int do_stat(long nr, int dirfd, const char *path, int flags, long ubuf, u
 		} else if (!v) {
 			return SY_PASS;
 		} else {
-			at.m = v->m;
-			at.node = v->node;
-			if (!at.node) {
-				sy_vfile_put(v);
-				*result = -ESTALE;
+			int r = sy_loc_of_vfile(v, &at);
+			sy_vfile_put(v);
+			if (r < 0) {
+				*result = r;
 				return SY_ANSWER;
 			}
-			at.m->be->hold(at.m->fs, at.node);
-			sy_vfile_put(v);
 		}
 	} else {
 		if (!path[0]) {
@@ -342,12 +339,7 @@ static int empty_path_loc(int dirfd, struct loc *at)
 	struct vfile *v = sy_vfd_get(dirfd);
 	if (!v)
 		return -EBADF;
-	int r = v->node ? 0 : -ESTALE;
-	at->m = v->m;
-	at->node = v->node;
-	memcpy(at->path, v->path, strlen(v->path) + 1);
-	if (v->node)
-		at->m->be->hold(at->m->fs, at->node);
+	int r = sy_loc_of_vfile(v, at);
 	sy_vfile_put(v);
 	return r;
 }
@@ -718,17 +710,12 @@ static int do_link(int olddir, const char *oldpath, int newdir, const char *newp
 		}
 		/* an O_TMPFILE file without O_EXCL may be given a name */
 		linkable = (v->oflags & 020000000) && !(v->oflags & O_EXCL);
-		a.m = v->m;
-		a.node = v->node;
-		snprintf(a.path, sizeof(a.path), "%s", v->path);
-		if (a.node)
-			a.m->be->hold(a.m->fs, a.node);
+		ra = sy_loc_of_vfile(v, &a);
 		sy_vfile_put(v);
-		if (!a.node) {
-			*result = -ESTALE;
+		if (ra < 0) {
+			*result = ra;
 			return SY_ANSWER;
 		}
-		ra = 0;
 	} else {
 		ra = sy_walk(olddir, oldpath, (flags & AT_SYMLINK_FOLLOW) ? WALK_FOLLOW : 0, &a,
 			     NULL, NULL);
@@ -1462,13 +1449,8 @@ int sy_sys_exec(struct sy_call *c, long *result)
 			struct vfile *v = (flags & AT_EMPTY_PATH) ? sy_vfd_get(dirfd) : NULL;
 			r = -ENOENT;
 			if (v) {
-				r = v->node ? 0 : -ESTALE;
-				if (v->node) {
-					l.m = v->m;
-					l.node = v->node;
-					l.m->be->hold(l.m->fs, l.node);
-					snprintf(l.path, sizeof(l.path), "/dev/fd/%d", dirfd);
-				}
+				r = sy_loc_of_vfile(v, &l);
+				snprintf(l.path, sizeof(l.path), "/dev/fd/%d", dirfd);
 				sy_vfile_put(v);
 			}
 		} else {

@@ -37,6 +37,17 @@ void sy_loc_copy(struct loc *dst, const struct loc *src)
 		dst->m->be->hold(dst->m->fs, dst->node);
 }
 
+int sy_loc_of_vfile(const struct vfile *v, struct loc *at)
+{
+	at->m = v->node ? v->m : NULL;
+	at->node = v->node;
+	memcpy(at->path, v->path, strlen(v->path) + 1);
+	if (!v->node)
+		return -ESTALE;
+	at->m->be->hold(at->m->fs, at->node);
+	return 0;
+}
+
 void sy_loc_drop(struct loc *l)
 {
 	if (l->m && l->node)

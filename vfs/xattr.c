@@ -86,12 +86,7 @@ int sy_sys_xattr(struct sy_call *c, long *result)
 		struct vfile *v = sy_vfd_get((int)a[0]);
 		if (!v)
 			return SY_PASS;
-		int r = (v->oflags & O_PATH) ? -EBADF : v->node ? 0 : -ESTALE;
-		if (r == 0) {
-			at.m = v->m;
-			at.node = v->node;
-			at.m->be->hold(at.m->fs, at.node);
-		}
+		int r = (v->oflags & O_PATH) ? -EBADF : sy_loc_of_vfile(v, &at);
 		sy_vfile_put(v);
 		if (r < 0) {
 			*result = r;
