@@ -549,7 +549,9 @@ static enum sy_verdict router_enter(void *ctx, struct sy_call *c, long *result)
  */
 /* Host directories known to be real all the way down (no symlink on the
  * way from /): an ENOENT below one of them is the kernel's to keep. A hash
- * per slot; a collision only costs a missed retry. */
+ * per slot; a collision only costs a missed retry. The table is forgotten
+ * when this process makes or moves a symlink; one made by another process
+ * on a path already known real is not seen (LIMITS.md, L10). */
 #define REAL_DIRS 1024
 static uint64_t real_dirs[REAL_DIRS];
 
@@ -571,6 +573,12 @@ static void real_dir_note(const char *dir, size_t n)
 {
 	uint64_t h = path_hash(dir, n);
 	__atomic_store_n(&real_dirs[h % REAL_DIRS], h, __ATOMIC_RELAXED);
+}
+
+static void real_dirs_forget(void)
+{
+	for (int i = 0; i < REAL_DIRS; i++)
+		__atomic_store_n(&real_dirs[i], 0, __ATOMIC_RELAXED);
 }
 
 /* path from dirfd with the kernel side's symlinks followed: 1 and the
@@ -713,6 +721,10 @@ static void retry_thunk(void *p)
 static void router_leave(void *ctx, const struct sy_call *c, long *result)
 {
 	(void)ctx;
+	if (*result == 0 &&
+	    (c->nr == SYS_symlink || c->nr == SYS_symlinkat || c->nr == SYS_rename ||
+	     c->nr == SYS_renameat || c->nr == SYS_renameat2))
+		real_dirs_forget(); /* a symlink may now stand on a path known real */
 	if ((*result != -ENOENT && *result != -ENOTDIR) || sy_thread_is_vfork_child())
 		return;
 	int dfa, pa;

@@ -136,6 +136,21 @@ int main(int argc, char **argv)
 	dx_show_file(dx_oth("copy"));
 	dx_show_dir(".");
 	dx_show_dir(dx_other);
+
+	dx_part("a host path turned into a symlink to the work dir after a miss under it");
+	T(mkdir(dx_oth("later"), 0755));
+	T(mkdir(dx_oth("later/ld"), 0755));
+	struct stat sl;
+	TL("stat other/later/ld/f", stat(dx_oth("later/ld/f"), &sl));
+	TL("rename other/later -> other/later.old", rename(dx_oth("later"), dx_oth("later.old")));
+	TL("symlink WORK other/later", symlink(dx_work, dx_oth("later")));
+	T(mkdir("ld", 0755));
+	dx_make_file("ld/f", "reached through the new symlink");
+	TL("stat other/later/ld/f", stat(dx_oth("later/ld/f"), &sl));
+	dx_show_file(dx_oth("later/ld/f"));
+	T(unlink(dx_oth("later")));
+	T(rmdir(dx_oth("later.old/ld")));
+	T(rmdir(dx_oth("later.old")));
 	T(close(ff));
 	T(close(work));
 	T(close(oth));
