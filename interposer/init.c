@@ -33,19 +33,6 @@ static void vsay(const char *fmt, va_list ap)
 	sy_raw3(SYS_write, 2, buf, len);
 }
 
-size_t sy_put(char *buf, size_t size, size_t at, const char *fmt, ...)
-{
-	if (at + 1 >= size)
-		return at;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf + at, size - at, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return at;
-	return at + (size_t)n < size ? at + (size_t)n : size - 1;
-}
-
 void sy_say(const char *fmt, ...)
 {
 	va_list ap;
