@@ -60,6 +60,37 @@ struct sy_mount_config {
 	int readonly;			/* writes give EROFS */
 };
 
+/* The config's [net] section: sockets routed to lwIP inside the process,
+ * reaching the kernel (and the world beyond it) through a TAP device. */
+#define SY_NET_IFNAME_MAX 16 /* IFNAMSIZ, with the NUL */
+#define SY_NET_INET 1	     /* `sockets =` names inet: AF_INET sockets go to lwIP */
+#define SY_NET_INET6 2	     /* ...inet6: AF_INET6 sockets go to lwIP */
+
+struct sy_net_config {
+	int enabled; /* a [net] section with stack = lwip */
+	int line;    /* of its header */
+	char tap[SY_NET_IFNAME_MAX];
+	/* lwIP's side: address (required) and prefix length */
+	uint8_t addr4[4];
+	int prefix4;
+	/* the kernel's side of the TAP device, and the default route */
+	uint8_t host4[4];
+	int has_host4;
+	uint8_t gateway4[4];
+	int has_gateway4;
+	/* optional IPv6: lwIP's address/prefix and the kernel's side */
+	uint8_t addr6[16];
+	int prefix6;
+	int has_addr6;
+	uint8_t host6[16];
+	int has_host6;
+	uint8_t mac[6]; /* lwIP's Ethernet address; default 02:73:79:00:00:02 */
+	int mtu;	/* default 1500 */
+	uint32_t families; /* SY_NET_INET | SY_NET_INET6: which sockets go to lwIP */
+	int loopback_lwip; /* `loopback = lwip`: 127.0.0.0/8 and ::1 go to lwIP too
+			    * (default `kernel`: they stay on the kernel) */
+};
+
 struct sy_options {
 	enum sy_mode mode;
 	int mode_explicit;     /* the user asked for `mode` (not the default) */
@@ -71,6 +102,8 @@ struct sy_options {
 	 * sets them (no SWITCHYARD_* variable or flag does). */
 	struct sy_mount_config mounts[SY_MAX_MOUNTS];
 	int nmounts;
+	/* The config file's [net] section (enabled == 0 if it has none). */
+	struct sy_net_config net;
 };
 
 /* Environment variables, shared by the launcher and the library. */

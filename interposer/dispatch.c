@@ -24,6 +24,7 @@
 #endif
 
 uint8_t sy_nr_table[SY_NR_MAX];
+long sy_hook_answers[SY_MAX_HOOKS];
 uint32_t sy_xsave_size;
 uint8_t sy_use_xsavec;
 
@@ -271,13 +272,18 @@ int sy_dispatch(struct sy_frame *f)
 
 	long result = -ENOSYS;
 	int action = SY_ACT_RETURN, answered = 0;
+	t->answered_by = -1;
 	if (outer) {
 		for (int i = 0; i < sy_nhooks && !answered; i++) {
 			const struct sy_hook *h = sy_hooks[i];
 			f->entered = i + 1;
 			if (h->enter && wants(h, c->nr) &&
-			    h->enter(h->ctx, c, &result) == SY_ANSWER)
+			    h->enter(h->ctx, c, &result) == SY_ANSWER) {
 				answered = 1;
+				t = sy_thread_self();
+				t->answered_by = (int8_t)i;
+				__atomic_fetch_add(&sy_hook_answers[i], 1, __ATOMIC_RELAXED);
+			}
 		}
 	}
 	if (!answered) {

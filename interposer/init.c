@@ -238,6 +238,9 @@ __attribute__((constructor(101))) static void sy_init(void)
 	sy_vfs_register_builtin(); /* before a hook library could take their names */
 	if (sy_state.opts.hook[0] && sy_hook_load_library(sy_state.opts.hook, err, sizeof(err)) < 0)
 		sy_die("%s", err);
+	/* the netstack before the VFS: its `leave` then runs after the VFS's,
+	 * and sees every dup2 and close_range the VFS answers */
+	sy_net_setup(&sy_state.opts);
 	/* last in the chain: the hooks above see calls before it answers them */
 	sy_vfs_setup(&sy_state.opts);
 

@@ -330,9 +330,58 @@ static void run_program_handler(void *handler, int sig, siginfo_t *info, void *u
 	t->selector = selector;
 }
 
+/* Signals the program cannot have deferred: faults of its own code. */
+#define SYNC_BITS (BIT(SIGSEGV) | BIT(SIGBUS) | BIT(SIGILL) | BIT(SIGFPE) | OWNED_BITS)
+
 static void wrapper(int sig, siginfo_t *info, void *uc)
 {
+	struct sy_thread *t = sy_thread_self();
+	if (t->defer_signals && !(BIT(sig) & SYNC_BITS)) {
+		int dup = 0;
+		for (int i = 0; i < t->ndeferred; i++) /* a standard signal is pending once */
+			dup |= t->deferred[i].si_signo == sig && sig < SIGRTMIN;
+		if (!dup && t->ndeferred < sizeof(t->deferred) / sizeof(t->deferred[0]))
+			t->deferred[t->ndeferred++] = *info;
+		return;
+	}
+	if (t->intr_armed && !t->intr_seen) {
+		t->intr_seen = 1;
+		t->intr_restart = (handlers[sig].flags & SA_RESTART) != 0;
+	}
 	run_program_handler(handlers[sig].handler, sig, info, uc);
+}
+
+void sy_signals_defer(void)
+{
+	sy_thread_self()->defer_signals++;
+}
+
+void sy_signals_undefer(void)
+{
+	struct sy_thread *t = sy_thread_self();
+	if (--t->defer_signals || !t->ndeferred)
+		return;
+	long pid = sy_raw0(SYS_getpid);
+	while (t->ndeferred) {
+		siginfo_t info = t->deferred[--t->ndeferred];
+		if (sy_raw4(SYS_rt_tgsigqueueinfo, pid, t->tid, info.si_signo, &info) < 0)
+			sy_raw3(SYS_tgkill, pid, t->tid, info.si_signo);
+	}
+}
+
+void sy_intr_arm(void)
+{
+	struct sy_thread *t = sy_thread_self();
+	t->intr_seen = 0;
+	t->intr_restart = 0;
+	t->intr_armed = 1;
+}
+
+int sy_intr_restart(void)
+{
+	struct sy_thread *t = sy_thread_self();
+	t->intr_armed = 0;
+	return t->intr_seen && t->intr_restart;
 }
 
 static int is_function(void *h)

@@ -48,6 +48,7 @@ int sy_stats_setup(const char *file_pattern)
 void sy_stats_reset(void)
 {
 	sy_vfs_refused = 0;
+	memset(sy_hook_answers, 0, sizeof(sy_hook_answers));
 	memset(counts, 0, sizeof(counts));
 	other_numbers = 0;
 	sy_sud_traps = 0;
@@ -84,6 +85,17 @@ void sy_stats_write(void)
 	/* calls on virtual fds or paths the VFS does not serve (honest errors) */
 	at = sy_put(buf, size, at, "  \"vfs_refused\": %ld,\n",
 		    __atomic_load_n(&sy_vfs_refused, __ATOMIC_RELAXED));
+	/* where the calls went: each subsystem's hook answered some, the
+	 * kernel ran the rest */
+	long answered = 0;
+	at = sy_put(buf, size, at, "  \"served_by\": {");
+	for (int i = 0; i < sy_nhooks; i++) {
+		long n = __atomic_load_n(&sy_hook_answers[i], __ATOMIC_RELAXED);
+		answered += n;
+		at = sy_put(buf, size, at, "\"%s\": %ld, ", sy_hooks[i]->name, n);
+	}
+	at = sy_put(buf, size, at, "\"kernel\": %ld},\n", total - answered);
+	sy_net_stats(buf, size, &at);
 	at = sy_put(buf, size, at, "  \"sites_refused\": {");
 	const char *comma = "";
 	for (int v = SY_SITE_OK + 1; v < SY_SITE_VERDICTS; v++) {

@@ -63,6 +63,7 @@
 #define SY_FD_MAP_SIZE (1 << 20)
 #define SY_FD_VIRTUAL 1	 /* a virtual fd of the VFS */
 #define SY_FD_RESERVED 2 /* one of switchyard's own fds (fdreserve.c) */
+#define SY_FD_NET 4	 /* an inet socket of the netstack: on lwIP, or not yet decided */
 
 #ifndef __ASSEMBLER__
 
@@ -101,6 +102,17 @@ struct sy_thread {
 	uint8_t cred_valid;	  /* vfs_uid/vfs_gid hold this thread's fsuid/fsgid */
 	uint8_t vfs_blocked;	  /* the VFS blocked signals for the call it serves */
 	uint32_t vfs_uid, vfs_gid;
+	/* Signals deferred while switchyard holds a lock a handler's call may
+	 * need (the netstack's core lock): the wrapper keeps them here, and
+	 * sy_signals_undefer queues them again (signals.c). */
+	uint8_t defer_signals;
+	uint8_t ndeferred;
+	uint8_t intr_armed;   /* a wait a handler may interrupt is under way */
+	uint8_t intr_restart; /* ...and the first handler that ran had SA_RESTART */
+	uint8_t intr_seen;    /* ...a handler ran */
+	uint8_t own_thread;   /* switchyard's own thread (netstack): never program code */
+	int8_t answered_by;   /* index of the hook that answered the call in flight, or -1 */
+	siginfo_t deferred[8];
 };
 #define SY_VFS_BUF (1u << 20)
 #define SY_VFS_STACK (256u << 10)
@@ -183,6 +195,10 @@ void sy_thread_lend(struct sy_thread *t, struct sy_thread *parent) SY_HIDDEN;
 void sy_thread_release(void) SY_HIDDEN;
 int sy_threads_in_use(void) SY_HIDDEN;
 int sy_thread_is_vfork_child(void) SY_HIDDEN;
+/* In a thread switchyard started for itself (pthread_create with every signal
+ * blocked), before it does anything: an area of its own, depth raised for
+ * good, so all its calls go straight to the kernel. */
+int sy_thread_own(void) SY_HIDDEN;
 static inline void sy_enter_own(struct sy_thread *t)
 {
 	t->depth++;
@@ -270,6 +286,8 @@ extern long sy_site_traps SY_HIDDEN;
 extern uint8_t sy_sud_wanted SY_HIDDEN; /* read by entry.S */
 
 /* dispatch.c: the slow path */
+#define SY_MAX_HOOKS 16
+extern long sy_hook_answers[SY_MAX_HOOKS] SY_HIDDEN; /* calls each hook answered (by index) */
 int sy_dispatch(struct sy_frame *f) SY_HIDDEN;
 void sy_dispatch_leave(struct sy_frame *f) SY_HIDDEN;
 void sy_child_start(const long *record) SY_HIDDEN;
@@ -287,6 +305,14 @@ long sy_sys_rt_sigpending(long set, long size) SY_HIDDEN;
 int sy_mask_args(struct sy_call *c, uint64_t *scratch, void *scratch2) SY_HIDDEN;
 void sy_signal_foreign(int sig, siginfo_t *info, void *uc) SY_HIDDEN;
 int sy_copy_in(void *dst, const void *user_src, size_t n) SY_HIDDEN;
+/* Between defer and undefer, a program handler does not run: the signal is
+ * kept and queued again by undefer. Nested uses count once. */
+void sy_signals_defer(void) SY_HIDDEN;
+void sy_signals_undefer(void) SY_HIDDEN;
+/* Around a wait in a served call: arm, wait (EINTR), then ask whether the
+ * first handler that ran had SA_RESTART (the call goes on) or not (EINTR). */
+void sy_intr_arm(void) SY_HIDDEN;
+int sy_intr_restart(void) SY_HIDDEN;
 int sy_copy_out(void *user_dst, const void *src, size_t n) SY_HIDDEN;
 long sy_copy_string_in(char *dst, const char *user_src, size_t n) SY_HIDDEN;
 long sy_copy_path_in(char *dst, const char *user_src, size_t n) SY_HIDDEN;
@@ -304,6 +330,10 @@ size_t sy_user_extent(const void *p, size_t n, int write) SY_HIDDEN;
 /* exec.c */
 long sy_sys_execve(struct sy_call *c) SY_HIDDEN;
 void sy_exec_remember(const char *entry) SY_HIDDEN;
+
+/* net.c: the netstack module, loaded when the config has a [net] section */
+void sy_net_setup(const struct sy_options *o) SY_HIDDEN;
+void sy_net_stats(char *buf, size_t size, size_t *at) SY_HIDDEN;
 
 /* hooks.c */
 extern const struct sy_hook *sy_hooks[] SY_HIDDEN;

@@ -122,3 +122,11 @@ int sy_thread_is_vfork_child(void)
 {
 	return __atomic_load_n(&sy_thread_self()->in_use, __ATOMIC_ACQUIRE) == SY_AREA_LENT;
 }
+
+int sy_thread_own(void)
+{
+	int r = sy_thread_setup(NULL);
+	if (r == 0)
+		sy_thread_self()->own_thread = 1;
+	return r;
+}

@@ -1,6 +1,7 @@
 /*
  * --trace: a built-in client of the hook API that writes one strace-like
- * line per call, "PID name(args) = result", to a file (one per process when
+ * line per call, "PID name(args) = result", with " <vfs>" or " <netstack>"
+ * after a call a subsystem served rather than the kernel, to a file (one per process when
  * the name holds %p). Path arguments are shown as strings. Each line is one
  * write on an O_APPEND fd, so lines of several processes do not mix.
  */
@@ -138,6 +139,10 @@ static void trace_leave(void *ctx, const struct sy_call *call, long *result)
 	} else {
 		at = sy_put(buf, sizeof(buf) - 1, at, " = %ld", r);
 	}
+	/* who served it: a hook's name (vfs, netstack...); none: the kernel */
+	int by = sy_thread_self()->answered_by;
+	if (by >= 0 && by < sy_nhooks)
+		at = sy_put(buf, sizeof(buf) - 1, at, " <%s>", sy_hooks[by]->name);
 	emit(buf, at);
 }
 

@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
 	build-essential cmake pkg-config gcc
-	libinih-dev libcmocka-dev libzydis-dev
+	libinih-dev libcmocka-dev libzydis-dev liblwip-dev
 	python3 sqlite3 tar redis-server redis-tools hyperfine busybox
 	util-linux procps jq git coreutils findutils gzip bash
 )
