@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -285,13 +286,21 @@ static int mount_begin(struct config_parse *p, const char *argument);
 static int mount_set(struct config_parse *p, const char *key, const char *value);
 static int mount_end(struct config_parse *p);
 static int mount_set_other(struct config_parse *p, const char *key, const char *value);
+static int net_begin(struct config_parse *p, const char *argument);
+static int net_set(struct config_parse *p, const char *key, const char *value);
+static int net_end(struct config_parse *p);
 
 static const char *const interposer_keys[] = {"mode", "hook", "trace", "stats", NULL};
+static const char *const net_keys[] = {"stack",	       "interface", "tap",	    "address",
+				       "host-address", "gateway",   "address6",	    "host-address6",
+				       "mac",	       "mtu",	    "sockets",	    "loopback",
+				       NULL};
 static const char *const mount_keys[] = {"type", "size", "name", "source", "readonly", NULL};
 
 static const struct config_section config_sections[] = {
     {"interposer", "[interposer]", 0, interposer_keys, NULL, interposer_set, NULL, NULL},
     {"mount", "[mount PATH]", 1, mount_keys, mount_begin, mount_set, mount_end, mount_set_other},
+    {"net", "[net]", 0, net_keys, net_begin, net_set, net_end, NULL},
 };
 
 struct config_parse {
@@ -586,6 +595,228 @@ static int interposer_set(struct config_parse *p, const char *key, const char *v
 	if (sy_option_set(&p->options, key, value, p->dir, err, sizeof(err)) < 0)
 		return config_problem(p, "%s", err);
 	return 0;
+}
+
+/* ---- [net] ------------------------------------------------------------- */
+
+static int net_begin(struct config_parse *p, const char *argument)
+{
+	struct sy_net_config *n = &p->options.net;
+	static const uint8_t mac[6] = {0x02, 0x73, 0x79, 0x00, 0x00, 0x02};
+
+	(void)argument;
+	memset(n, 0, sizeof(*n));
+	n->line = p->line;
+	snprintf(n->tap, sizeof(n->tap), "sy0");
+	memcpy(n->mac, mac, sizeof(mac));
+	n->mtu = 1500;
+	return 0;
+}
+
+/* "A.B.C.D" or "X::Y" (family af) into out; with want_prefix, "/N" after it. */
+static int net_address(struct config_parse *p, const char *key, const char *value, int af,
+		       uint8_t *out, int *prefix)
+{
+	char text[128];
+	const char *slash = strchr(value, '/');
+	size_t len = slash ? (size_t)(slash - value) : strlen(value);
+	int max = af == AF_INET ? 32 : 128;
+
+	if (len >= sizeof(text) || inet_pton(af, (memcpy(text, value, len), text[len] = 0, text),
+					     out) != 1)
+		return config_problem(p, "'%s' is not an %s address (%s = %s)", text,
+				      af == AF_INET ? "IPv4" : "IPv6", key, value);
+	if (!prefix) {
+		if (slash)
+			return config_problem(p, "%s takes an address without a prefix length "
+						 "(found '%s')",
+					      key, value);
+		return 0;
+	}
+	if (!slash)
+		return config_problem(p, "%s needs a prefix length: %s/N", key, text);
+	char *end;
+	long v = strtol(slash + 1, &end, 10);
+	if (!slash[1] || *end || v < 1 || v > max - 2)
+		return config_problem(p, "prefix length of %s must be 1 to %d (found '%s')", key,
+				      max - 2, slash + 1);
+	*prefix = (int)v;
+	return 0;
+}
+
+static int net_set(struct config_parse *p, const char *key, const char *value)
+{
+	struct sy_net_config *n = &p->options.net;
+
+	if (strcmp(key, "stack") == 0) {
+		if (strcmp(value, "lwip") != 0)
+			return config_problem(p, "unknown stack '%s' (known: lwip)", value);
+		n->enabled = 1;
+		return 0;
+	}
+	if (strcmp(key, "interface") == 0) {
+		if (strcmp(value, "tap") != 0)
+			return config_problem(p, "unknown interface '%s' (known: tap)", value);
+		return 0;
+	}
+	if (strcmp(key, "tap") == 0) {
+		size_t len = strlen(value);
+		if (len >= sizeof(n->tap))
+			return config_problem(p, "tap device name '%s' is too long (at most %zu)",
+					      value, sizeof(n->tap) - 1);
+		for (const char *c = value; *c; c++)
+			if (*c == '/' || *c == ':' || isspace((unsigned char)*c))
+				return config_problem(p, "tap device name '%s' may not hold '%c'",
+						      value, *c);
+		memcpy(n->tap, value, len + 1);
+		return 0;
+	}
+	if (strcmp(key, "address") == 0)
+		return net_address(p, key, value, AF_INET, n->addr4, &n->prefix4);
+	if (strcmp(key, "host-address") == 0) {
+		n->has_host4 = 1;
+		return net_address(p, key, value, AF_INET, n->host4, NULL);
+	}
+	if (strcmp(key, "gateway") == 0) {
+		n->has_gateway4 = 1;
+		return net_address(p, key, value, AF_INET, n->gateway4, NULL);
+	}
+	if (strcmp(key, "address6") == 0) {
+		n->has_addr6 = 1;
+		return net_address(p, key, value, AF_INET6, n->addr6, &n->prefix6);
+	}
+	if (strcmp(key, "host-address6") == 0) {
+		n->has_host6 = 1;
+		return net_address(p, key, value, AF_INET6, n->host6, NULL);
+	}
+	if (strcmp(key, "mac") == 0) {
+		unsigned b[6];
+		char extra;
+		if (sscanf(value, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+			   &b[5], &extra) != 6)
+			return config_problem(p, "mac '%s' is not six hex bytes (02:73:79:00:00:02)",
+					      value);
+		if (b[0] & 1)
+			return config_problem(p, "mac '%s' is a multicast address", value);
+		for (int i = 0; i < 6; i++)
+			n->mac[i] = (uint8_t)b[i];
+		return 0;
+	}
+	if (strcmp(key, "mtu") == 0) {
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (*end || v < 576 || v > 9000)
+			return config_problem(p, "mtu must be 576 to 9000 (found '%s')", value);
+		n->mtu = (int)v;
+		return 0;
+	}
+	if (strcmp(key, "sockets") == 0) {
+		char words[256];
+		snprintf(words, sizeof(words), "%s", value);
+		n->families = 0;
+		for (char *save, *w = strtok_r(words, " ,\t", &save); w;
+		     w = strtok_r(NULL, " ,\t", &save)) {
+			if (strcmp(w, "inet") == 0)
+				n->families |= SY_NET_INET;
+			else if (strcmp(w, "inet6") == 0)
+				n->families |= SY_NET_INET6;
+			else
+				return config_problem(p, "unknown socket family '%s' in sockets "
+							 "(known: inet, inet6)",
+						      w);
+		}
+		return 0;
+	}
+	/* loopback */
+	if (strcmp(value, "kernel") == 0)
+		n->loopback_lwip = 0;
+	else if (strcmp(value, "lwip") == 0)
+		n->loopback_lwip = 1;
+	else
+		return config_problem(p, "loopback must be kernel or lwip (found '%s')", value);
+	return 0;
+}
+
+static int same_subnet(const uint8_t *a, const uint8_t *b, int prefix)
+{
+	for (int i = 0; i < prefix; i++)
+		if (((a[i / 8] ^ b[i / 8]) >> (7 - i % 8)) & 1)
+			return 0;
+	return 1;
+}
+
+static int net_end(struct config_parse *p)
+{
+	struct sy_net_config *n = &p->options.net;
+	int at = p->header_line;
+	char a[64], b[64];
+
+	if (!p->key_line[config_key_index(p, "stack")])
+		return config_problem_at(p, at, "missing key 'stack' in [net] (stack = lwip)");
+	if (!p->key_line[config_key_index(p, "address")])
+		return config_problem_at(p, at, "missing key 'address' in [net] (lwIP's side, "
+						 "as 10.77.0.2/24)");
+	inet_ntop(AF_INET, n->addr4, a, sizeof(a));
+	if (n->has_host4) {
+		int line = p->key_line[config_key_index(p, "host-address")];
+		inet_ntop(AF_INET, n->host4, b, sizeof(b));
+		if (memcmp(n->host4, n->addr4, 4) == 0)
+			return config_problem_at(p, line, "host-address %s is lwIP's own address",
+						 b);
+		if (!same_subnet(n->host4, n->addr4, n->prefix4))
+			return config_problem_at(p, line, "host-address %s is outside %s/%d", b,
+						 a, n->prefix4);
+	}
+	if (n->has_gateway4) {
+		int line = p->key_line[config_key_index(p, "gateway")];
+		inet_ntop(AF_INET, n->gateway4, b, sizeof(b));
+		if (!same_subnet(n->gateway4, n->addr4, n->prefix4))
+			return config_problem_at(p, line, "gateway %s is outside %s/%d", b, a,
+						 n->prefix4);
+	} else if (n->has_host4) {
+		memcpy(n->gateway4, n->host4, 4);
+		n->has_gateway4 = 1;
+	}
+	if (n->has_host6 && !n->has_addr6)
+		return config_problem_at(p, p->key_line[config_key_index(p, "host-address6")],
+					 "host-address6 needs address6 (lwIP's IPv6 address)");
+	if (n->has_host6 && memcmp(n->host6, n->addr6, 16) == 0)
+		return config_problem_at(p, p->key_line[config_key_index(p, "host-address6")],
+					 "host-address6 is lwIP's own address");
+	if (!p->key_line[config_key_index(p, "sockets")])
+		n->families = SY_NET_INET | (n->has_addr6 ? SY_NET_INET6 : 0);
+	else if (!n->families)
+		return config_problem_at(p, p->key_line[config_key_index(p, "sockets")],
+					 "sockets names no family (inet, inet6)");
+	else if ((n->families & SY_NET_INET6) && !n->has_addr6)
+		return config_problem_at(p, p->key_line[config_key_index(p, "sockets")],
+					 "sockets = inet6 needs address6");
+	return 0;
+}
+
+size_t sy_config_describe_net(const struct sy_options *o, char *out, size_t outlen)
+{
+	const struct sy_net_config *n = &o->net;
+	char a[64], h[64] = "", a6[64] = "";
+	if (!n->enabled || !outlen)
+		return 0;
+	inet_ntop(AF_INET, n->addr4, a, sizeof(a));
+	if (n->has_host4) {
+		char t[INET_ADDRSTRLEN];
+		snprintf(h, sizeof(h), " (host %s)", inet_ntop(AF_INET, n->host4, t, sizeof(t)));
+	}
+	if (n->has_addr6) {
+		char t[INET6_ADDRSTRLEN];
+		snprintf(a6, sizeof(a6), ", %s/%d", inet_ntop(AF_INET6, n->addr6, t, sizeof(t)),
+			 n->prefix6);
+	}
+	int len = snprintf(out, outlen, "net: lwip on TAP %s, %s/%d%s%s, sockets %s%s%s; "
+					"loopback on %s\n",
+			   n->tap, a, n->prefix4, h, a6, (n->families & SY_NET_INET) ? "inet" : "",
+			   n->families == (SY_NET_INET | SY_NET_INET6) ? " " : "",
+			   (n->families & SY_NET_INET6) ? "inet6" : "",
+			   n->loopback_lwip ? "lwIP" : "the kernel");
+	return len < 0 ? 0 : (size_t)len >= outlen ? outlen - 1 : (size_t)len;
 }
 
 /* ---- [mount PATH] ------------------------------------------------------ */
@@ -944,6 +1175,7 @@ SY_HIDDEN int sy_config_load(const char *path, struct sy_options *o, char *err, 
 	p->path = path;
 	p->options = *o;	/* *o stays as it was if the file is bad */
 	p->options.nmounts = 0; /* the mounts are the file's */
+	memset(&p->options.net, 0, sizeof(p->options.net)); /* and so is [net] */
 
 	if (path_make_absolute(path, NULL, p->options.config, sizeof(p->options.config), p->problem,
 			       sizeof(p->problem)) < 0) {

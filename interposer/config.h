@@ -125,6 +125,10 @@ const char *sy_fs_type_name(enum sy_fs_type type);
  * Returns the length written. */
 size_t sy_config_describe_mounts(const struct sy_options *o, char *out, size_t outlen);
 
+/* For `switchyard check`: one line describing the [net] section ("" if
+ * none). Returns the length written. */
+size_t sy_config_describe_net(const struct sy_options *o, char *out, size_t outlen);
+
 /* Reads a config file into *o (keys it sets override what *o holds; its
  * [mount] sections replace o->mounts, none if it has none) and records its
  * absolute path in o->config. Relative paths in the file are

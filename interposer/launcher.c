@@ -6,10 +6,12 @@
  * silently without switchyard.
  */
 #include "config.h"
+#include "tap.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@
 static const char help_intro[] =
     "usage: switchyard run [OPTIONS] [--] CMD [ARGS...]\n"
     "       switchyard check [-c] CONFIG\n"
+    "       switchyard net up|down -c CONFIG [--user USER]\n"
     "       switchyard --help | --version\n"
     "\n"
     "switchyard runs an unmodified Linux x86-64 program with every system call\n"
@@ -41,6 +44,8 @@ static const char help_intro[] =
     "Commands:\n"
     "  run      check the options, then run CMD under switchyard\n"
     "  check    check a config file; prints \"CONFIG: ok\" or the first problem\n"
+    "  net      set up (up) or remove (down) the TAP device of a config's [net]\n"
+    "           section, for an unprivileged user to run with later\n"
     "\n"
     "Options:\n"
     "  -h, --help     this help; 'switchyard run --help' and\n"
@@ -162,7 +167,21 @@ static const char help_check[] =
     "  name     = NAME                ; memfs: shared by every process naming it\n"
     "  source   = /host/dir           ; hostfs, required: absolute\n"
     "  readonly = yes | no            ; hostfs (also true/false, 1/0): EROFS\n"
-    "Mounts are parsed and checked now; they are served once the VFS lands.\n"
+    "\n"
+    "  [net]                          ; sockets on lwIP, through a TAP device\n"
+    "  stack         = lwip           ; required\n"
+    "  interface     = tap            ; the only kind\n"
+    "  tap           = sy0            ; device name (default sy0)\n"
+    "  address       = 10.77.0.2/24   ; required: lwIP's address/prefix\n"
+    "  host-address  = 10.77.0.1      ; the kernel's side of the device\n"
+    "  gateway       = 10.77.0.1      ; lwIP's route (default: host-address)\n"
+    "  address6      = fd77::2/64     ; optional IPv6 of lwIP\n"
+    "  host-address6 = fd77::1        ; the kernel's side, IPv6\n"
+    "  mac           = 02:73:79:00:00:02\n"
+    "  mtu           = 1500           ; 576 to 9000\n"
+    "  sockets       = inet inet6     ; families routed to lwIP (default: inet,\n"
+    "                                 ; and inet6 with address6)\n"
+    "  loopback      = kernel | lwip  ; where 127.0.0.0/8 and ::1 go\n"
     "\n"
     "A ; or # at the start of a line or after whitespace starts a comment.\n"
     "Relative paths are taken against the directory of the config file.\n"
@@ -171,7 +190,20 @@ static const char help_check[] =
     "line that is neither '[section]' nor 'key = value', an over-long line;\n"
     "in [mount]: a missing type (or hostfs source), a key of another type, a\n"
     "mount path or source that is relative or not normalized (trailing '/',\n"
-    "'//', '.' or '..'), a mount path given twice, a size of 0.\n";
+    "'//', '.' or '..'), a mount path given twice, a size of 0; in [net]: a\n"
+    "missing stack or address, an address that does not parse, a host-address\n"
+    "or gateway outside lwIP's subnet.\n";
+
+static const char help_net[] =
+    "usage: switchyard net up|down -c CONFIG [--user USER]\n"
+    "\n"
+    "up: creates the TAP device of CONFIG's [net] section, persistent and\n"
+    "owned by USER (default: the user sudo was called by, else the caller),\n"
+    "and gives the kernel's side its host-address; that user can then run\n"
+    "programs with CONFIG without privileges. Idempotent.\n"
+    "down: removes the device.\n"
+    "Both need CAP_NET_ADMIN (root). A run as root needs neither: it creates\n"
+    "the device for as long as it runs.\n";
 
 static void help_run(FILE *out)
 {
@@ -477,6 +509,90 @@ static int command_check(int argc, char **argv)
 	char notes[4096];
 	if (sy_config_describe_mounts(&o, notes, sizeof(notes)))
 		fputs(notes, stdout);
+	if (sy_config_describe_net(&o, notes, sizeof(notes)))
+		fputs(notes, stdout);
+	return 0;
+}
+
+/* ---- net -------------------------------------------------------------- */
+
+static int command_net(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *config = NULL, *user = NULL;
+	struct sy_options o;
+	char err[PATH_MAX + 512];
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:c:u:h", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'h':
+			fputs(help_net, stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "switchyard: net: option '%s' needs a value\n",
+				bad_option(argv));
+			return EXIT_USAGE;
+		default:
+			fprintf(stderr, "switchyard: net: unknown option '%s' (see 'switchyard net --help')\n",
+				bad_option(argv));
+			return EXIT_USAGE;
+		}
+	}
+	const char *what = optind < argc ? argv[optind++] : NULL;
+	if (!what || (strcmp(what, "up") != 0 && strcmp(what, "down") != 0) || !config ||
+	    optind < argc) {
+		fprintf(stderr, "switchyard: net: usage: switchyard net up|down -c CONFIG [--user USER]\n");
+		return EXIT_USAGE;
+	}
+	sy_options_default(&o);
+	if (sy_config_load(config, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (!o.net.enabled) {
+		fprintf(stderr, "switchyard: net: %s has no [net] section\n", config);
+		return 1;
+	}
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	if (user) {
+		struct passwd *pw = getpwnam(user);
+		char *end;
+		unsigned long n = strtoul(user, &end, 10);
+		if (!pw && *end == 0)
+			pw = getpwuid((uid_t)n);
+		if (!pw) {
+			fprintf(stderr, "switchyard: net: no user '%s'\n", user);
+			return EXIT_USAGE;
+		}
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	} else if (getenv("SUDO_UID") && getenv("SUDO_GID")) {
+		uid = (uid_t)strtoul(getenv("SUDO_UID"), NULL, 10);
+		gid = (gid_t)strtoul(getenv("SUDO_GID"), NULL, 10);
+	}
+	int r = strcmp(what, "up") == 0 ? sy_tap_up(&o.net, uid, gid, err, sizeof(err))
+					 : sy_tap_down(&o.net, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "switchyard: net %s: %s\n", what, err);
+		return 1;
+	}
+	printf("switchyard: net %s: TAP device %s %s\n", what, o.net.tap,
+	       strcmp(what, "up") == 0 ? "ready" : "removed");
 	return 0;
 }
 
@@ -496,6 +612,8 @@ int main(int argc, char **argv)
 			help_run(stdout);
 		else if (argc > 2 && strcmp(argv[2], "check") == 0)
 			fputs(help_check, stdout);
+		else if (argc > 2 && strcmp(argv[2], "net") == 0)
+			fputs(help_net, stdout);
 		else
 			help_main(stdout);
 		return 0;
@@ -508,9 +626,11 @@ int main(int argc, char **argv)
 		return command_run(argc - 1, argv + 1);
 	if (strcmp(command, "check") == 0)
 		return command_check(argc - 1, argv + 1);
+	if (strcmp(command, "net") == 0)
+		return command_net(argc - 1, argv + 1);
 
 	fprintf(stderr,
-		"switchyard: unknown command '%s' (expected run or check; "
+		"switchyard: unknown command '%s' (expected run, check or net; "
 		"see 'switchyard --help')\n",
 		command);
 	return EXIT_USAGE;

@@ -1408,8 +1408,8 @@ static const long fd_calls[] = {
     SYS_pwritev,     SYS_preadv2,     SYS_pwritev2,
 };
 /* Calls seen whatever their arguments. */
-static const long all_calls[] = {SYS_socket, SYS_dup2, SYS_dup3, SYS_close_range, SYS_execve,
-				 SYS_execveat};
+static const long all_calls[] = {SYS_socket, SYS_dup2,   SYS_dup3,     SYS_close_range,
+				 SYS_execve, SYS_execveat, SYS_exit_group};
 
 static uint8_t interest[SY_NR_LIMIT / 8];
 
@@ -1723,8 +1723,22 @@ static void net_leave(void *ctx, const struct sy_call *c, long *result)
 	}
 }
 
+static void close_at_exit(int fd, struct nsock *ns, void *arg)
+{
+	(void)arg;
+	if (ns->kind != NS_PENDING)
+		sy_nsock_set(fd, NULL);
+}
+
 static enum sy_verdict net_enter_all(void *ctx, struct sy_call *c, long *result)
 {
+	if (c->nr == SYS_exit_group) {
+		/* the kernel closes a process's sockets as it exits: so do we, so
+		 * that peers get their FIN (or reset) before lwIP goes with us */
+		if (sy_stack_live() && !H->is_vfork_child())
+			sy_nsock_each(close_at_exit, NULL);
+		return SY_PASS;
+	}
 	if ((c->nr == SYS_execve || c->nr == SYS_execveat) && !H->is_vfork_child()) {
 		nexec_marked = 0;
 		sy_nsock_each(mark_cloexec, NULL);

@@ -104,7 +104,7 @@ run_sy 1 check -c bad.conf
 	fail "check bad.conf printed '$err'"
 printf '[foo]\n' >section.conf
 run_sy 1 check -c section.conf
-[ "$err" = "section.conf:1: unknown section [foo] (known: [interposer], [mount PATH])" ] ||
+[ "$err" = "section.conf:1: unknown section [foo] (known: [interposer], [mount PATH], [net])" ] ||
 	fail "check section.conf printed '$err'"
 run_sy 1 check -c missing.conf
 [ "$err" = "missing.conf: cannot read: No such file or directory" ] ||

@@ -272,11 +272,11 @@ static void test_error_unknown_section(void **state)
 	(void)state;
 	expect_config_error(
 	    "[foo]\nmode = sud\n",
-	    "app.conf:1: unknown section [foo] (known: [interposer], [mount PATH])");
+	    "app.conf:1: unknown section [foo] (known: [interposer], [mount PATH], [net])");
 	/* also with nothing under it */
 	expect_config_error(
 	    "[interposer]\n\n[mounts /data]\n",
-	    "app.conf:3: unknown section [mounts /data] (known: [interposer], [mount PATH])");
+	    "app.conf:3: unknown section [mounts /data] (known: [interposer], [mount PATH], [net])");
 }
 
 static void test_error_section_argument(void **state)
@@ -344,7 +344,7 @@ static void test_error_key_before_section(void **state)
 	(void)state;
 	expect_config_error("mode = sud\n[interposer]\n",
 			    "app.conf:1: key 'mode' before any section header "
-			    "(known: [interposer], [mount PATH])");
+			    "(known: [interposer], [mount PATH], [net])");
 }
 
 static void test_error_first_problem_wins(void **state)
@@ -1156,6 +1156,121 @@ static void test_expand_pattern_truncates(void **state)
 
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* ---- [net] -------------------------------------------------------------- */
+
+static void test_net_full(void **state)
+{
+	struct sy_options o;
+	static const uint8_t a4[4] = {10, 77, 0, 2}, h4[4] = {10, 77, 0, 1};
+	static const uint8_t mac[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
+	uint8_t a6[16] = {0xfd, 0x77}, h6[16] = {0xfd, 0x77};
+
+	(void)state;
+	a6[15] = 2;
+	h6[15] = 1;
+	load_ok("[net]\nstack = lwip\ninterface = tap\ntap = sy7\naddress = 10.77.0.2/24\n"
+		"host-address = 10.77.0.1\naddress6 = fd77::2/64\nhost-address6 = fd77::1\n"
+		"mac = 02:11:22:33:44:55\nmtu = 9000\nsockets = inet, inet6\nloopback = lwip\n",
+		&o);
+	assert_int_equal(o.net.enabled, 1);
+	assert_int_equal(o.net.line, 1);
+	assert_string_equal(o.net.tap, "sy7");
+	assert_memory_equal(o.net.addr4, a4, 4);
+	assert_int_equal(o.net.prefix4, 24);
+	assert_int_equal(o.net.has_host4, 1);
+	assert_memory_equal(o.net.host4, h4, 4);
+	assert_int_equal(o.net.has_gateway4, 1); /* the host's side, by default */
+	assert_memory_equal(o.net.gateway4, h4, 4);
+	assert_int_equal(o.net.has_addr6, 1);
+	assert_memory_equal(o.net.addr6, a6, 16);
+	assert_int_equal(o.net.prefix6, 64);
+	assert_memory_equal(o.net.host6, h6, 16);
+	assert_memory_equal(o.net.mac, mac, 6);
+	assert_int_equal(o.net.mtu, 9000);
+	assert_int_equal(o.net.families, SY_NET_INET | SY_NET_INET6);
+	assert_int_equal(o.net.loopback_lwip, 1);
+}
+
+static void test_net_defaults(void **state)
+{
+	struct sy_options o;
+	static const uint8_t mac[6] = {0x02, 0x73, 0x79, 0x00, 0x00, 0x02};
+
+	(void)state;
+	load_ok("[interposer]\nmode = sud\n", &o);
+	assert_int_equal(o.net.enabled, 0);
+	load_ok("[net]\nstack = lwip\naddress = 192.168.5.9/16\n", &o);
+	assert_int_equal(o.net.enabled, 1);
+	assert_string_equal(o.net.tap, "sy0");
+	assert_int_equal(o.net.has_host4, 0);
+	assert_int_equal(o.net.has_gateway4, 0);
+	assert_int_equal(o.net.has_addr6, 0);
+	assert_memory_equal(o.net.mac, mac, 6);
+	assert_int_equal(o.net.mtu, 1500);
+	assert_int_equal(o.net.families, SY_NET_INET);
+	assert_int_equal(o.net.loopback_lwip, 0);
+	load_ok("[net]\nstack = lwip\naddress = 10.1.2.3/8\naddress6 = fd00::5/64\n", &o);
+	assert_int_equal(o.net.families, SY_NET_INET | SY_NET_INET6);
+}
+
+static void test_net_errors(void **state)
+{
+	(void)state;
+	expect_config_error("[net]\naddress = 10.77.0.2/24\n",
+			    "app.conf:1: missing key 'stack' in [net] (stack = lwip)");
+	expect_config_error("[net]\nstack = lwip\n",
+			    "app.conf:1: missing key 'address' in [net] (lwIP's side, as "
+			    "10.77.0.2/24)");
+	expect_config_error("[net]\nstack = linux\n",
+			    "app.conf:2: unknown stack 'linux' (known: lwip)");
+	expect_config_error("[net]\nstack = lwip\ninterface = tun\n",
+			    "app.conf:3: unknown interface 'tun' (known: tap)");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.300/24\n",
+			    "app.conf:3: '10.77.0.300' is not an IPv4 address (address = "
+			    "10.77.0.300/24)");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2\n",
+			    "app.conf:3: address needs a prefix length: 10.77.0.2/N");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/31\n",
+			    "app.conf:3: prefix length of address must be 1 to 30 (found '31')");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\nhost-address = "
+			    "10.77.0.2\n",
+			    "app.conf:4: host-address 10.77.0.2 is lwIP's own address");
+	expect_config_error("[net]\nstack = lwip\nhost-address = 10.78.0.1\naddress = "
+			    "10.77.0.2/24\n",
+			    "app.conf:3: host-address 10.78.0.1 is outside 10.77.0.2/24");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\ngateway = 10.9.0.1\n",
+			    "app.conf:4: gateway 10.9.0.1 is outside 10.77.0.2/24");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\nhost-address = "
+			    "10.77.0.1/24\n",
+			    "app.conf:4: host-address takes an address without a prefix length "
+			    "(found '10.77.0.1/24')");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\nsockets = inet6\n",
+			    "app.conf:4: sockets = inet6 needs address6");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\nsockets = unix\n",
+			    "app.conf:4: unknown socket family 'unix' in sockets (known: inet, "
+			    "inet6)");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\nhost-address6 = "
+			    "fd77::1\n",
+			    "app.conf:4: host-address6 needs address6 (lwIP's IPv6 address)");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\nmtu = 100\n",
+			    "app.conf:4: mtu must be 576 to 9000 (found '100')");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\nmac = 01:00:00:00:00:01\n",
+			    "app.conf:4: mac '01:00:00:00:00:01' is a multicast address");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\nloopback = both\n",
+			    "app.conf:4: loopback must be kernel or lwip (found 'both')");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\ntap = a/b\n",
+			    "app.conf:4: tap device name 'a/b' may not hold '/'");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\ntap = "
+			    "abcdefghijklmnopq\n",
+			    "app.conf:4: tap device name 'abcdefghijklmnopq' is too long (at most 15)");
+	expect_config_error("[net]\nstack = lwip\nstack = lwip\n",
+			    "app.conf:3: duplicate key 'stack' in [net] (first set on line 2)");
+	expect_config_error("[net]\nstack = lwip\naddress = 10.77.0.2/24\n[net]\nstack = lwip\n",
+			    "app.conf:4: duplicate section [net] (first on line 1)");
+	expect_config_error("[net]\nstack = lwip\nport = 5\n",
+			    "app.conf:3: unknown key 'port' in [net]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1209,6 +1324,9 @@ int main(void)
 	    TEST(test_path_too_long),
 	    TEST(test_expand_pattern),
 	    TEST(test_expand_pattern_truncates),
+	    TEST(test_net_full),
+	    TEST(test_net_defaults),
+	    TEST(test_net_errors),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
