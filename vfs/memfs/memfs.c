@@ -948,7 +948,9 @@ static int mf_mount_named(const char *name, uint64_t size, struct sy_vfs **out, 
 		     pread(fd, &magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
 		     magic != MF_MAGIC;
 	int r = mf_map(fd, format, size, out, err, errlen);
-	flock(fd, LOCK_UN);
+	/* mf_map may have moved the fd out of the program's range: unlock the
+	 * description through the number it has now */
+	flock(r < 0 ? fd : (*out)->fd, LOCK_UN);
 	if (r < 0)
 		close(fd);
 	return r;
