@@ -529,6 +529,12 @@ static int command_net(int argc, char **argv)
 	char err[PATH_MAX + 512];
 	int c;
 
+	/* "up" or "down" first, then the options: getopt sees them after it */
+	const char *what = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
+	if (what) {
+		argc--;
+		argv++;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:c:u:h", long_options, NULL)) != -1) {
@@ -552,7 +558,8 @@ static int command_net(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	const char *what = optind < argc ? argv[optind++] : NULL;
+	if (!what && optind < argc)
+		what = argv[optind++];
 	if (!what || (strcmp(what, "up") != 0 && strcmp(what, "down") != 0) || !config ||
 	    optind < argc) {
 		fprintf(stderr, "switchyard: net: usage: switchyard net up|down -c CONFIG [--user USER]\n");
