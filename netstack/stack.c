@@ -6,6 +6,7 @@
  * the program's.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <lwip/etharp.h>
 #include <lwip/ethip6.h>
 #include <lwip/init.h>
@@ -197,6 +198,13 @@ static int start_locked(void)
 		H->say("netstack: %s", err);
 		return fd;
 	}
+	/* out of the program's numbers, as switchyard's own fds are */
+	long hi = raw3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, H->fd_floor());
+	if (hi >= 0) {
+		raw1(SYS_close, fd);
+		fd = (int)hi;
+		H->fd_hide(fd, 1);
+	}
 	tap_fd = fd;
 	struct start_wait w = {0};
 	tcpip_init(tcpip_ready, &w);
@@ -264,6 +272,7 @@ void sy_stack_forked(void)
 	start_lock = 0;
 	if (started == 1) {
 		forked = 1;
+		H->fd_hide(tap_fd, 0);
 		raw1(SYS_close, tap_fd);
 		tap_fd = -1;
 	}
