@@ -119,7 +119,7 @@ out:
 	close(s);
 	if (r < 0)
 		snprintf(err, errlen, "TAP device %s: %s: %s%s", c->tap, step, strerror(-r),
-			 r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+			 (r == -EPERM || r == -EACCES) ? " (needs CAP_NET_ADMIN: run as root)" : "");
 	return r;
 }
 
@@ -148,6 +148,14 @@ int sy_tap_attach(const struct sy_net_config *c, char *err, size_t errlen)
 			 c->tap);
 		return r;
 	}
+	if (r == -EACCES) {
+		snprintf(err, errlen,
+			 "TAP device %s: cannot open /dev/net/tun (%s): this user may not use TAP "
+			 "devices (udev makes it mode 0666 on Debian; else, as root: chmod 0666 "
+			 "/dev/net/tun, then `switchyard net up -c CONFIG --user USER`)",
+			 c->tap, strerror(-r));
+		return r;
+	}
 	if (r < 0) {
 		snprintf(err, errlen, "TAP device %s: /dev/net/tun: %s", c->tap, strerror(-r));
 		return r;
@@ -167,7 +175,7 @@ int sy_tap_up(const struct sy_net_config *c, uid_t owner, gid_t group, char *err
 	int r = tun_attach(c->tap, &fd);
 	if (r < 0) {
 		snprintf(err, errlen, "creating TAP device %s: %s%s", c->tap, strerror(-r),
-			 r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+			 (r == -EPERM || r == -EACCES) ? " (needs CAP_NET_ADMIN: run as root)" : "");
 		return r;
 	}
 	if (ioctl(fd, TUNSETPERSIST, 1) < 0 || ioctl(fd, TUNSETOWNER, (unsigned long)owner) < 0 ||
@@ -197,6 +205,6 @@ int sy_tap_down(const struct sy_net_config *c, char *err, size_t errlen)
 		close(fd);
 	if (r < 0)
 		snprintf(err, errlen, "removing TAP device %s: %s%s", c->tap, strerror(-r),
-			 r == -EPERM ? " (needs CAP_NET_ADMIN: run as root)" : "");
+			 (r == -EPERM || r == -EACCES) ? " (needs CAP_NET_ADMIN: run as root)" : "");
 	return r;
 }

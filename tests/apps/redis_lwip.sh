@@ -45,7 +45,10 @@ for _ in $(seq 100); do
 done
 kill -0 "${pids[0]}" 2>/dev/null && fail "redis-server did not exit on SHUTDOWN"
 
-start_under redis2 redis-server "${args[@]}"
+# the restart with --stats and --trace: they must say what lwIP served
+"$SY" run --stats "$WORK/stats-%p.json" --trace "$WORK/trace-%p.txt" -c "$WORK/net.conf" -- \
+	redis-server "${args[@]}" >"$WORK/redis2.log" 2>&1 &
+pids+=($!)
 wait_up
 keys=$(cli dbsize)
 [ "$keys" = 1000 ] || fail "after restart: $keys keys, want 1000"
@@ -53,4 +56,21 @@ for i in $(seq 1000); do echo "GET key:$i"; done | cli >"$WORK/values"
 for i in $(seq 1000); do echo "value-$i-$((i * i))"; done | cmp -s - "$WORK/values" ||
 	fail "values differ after restart"
 cli shutdown nosave >/dev/null 2>&1 || true
-echo "ok: benchmark, BGSAVE into memfs, 1000 keys back after restart"
+for _ in $(seq 100); do
+	ls "$WORK"/stats-*.json >/dev/null 2>&1 && break
+	sleep 0.1
+done
+python3 - "$WORK" <<'PY' || fail "stats/trace do not show lwIP's share"
+import glob, json, sys
+w = sys.argv[1]
+stats = [json.load(open(f)) for f in glob.glob(w + "/stats-*.json")]
+main = max(stats, key=lambda s: s["served_by"].get("netstack", 0))
+assert main["served_by"]["netstack"] > 10, main["served_by"]
+assert main["net"]["lwip_sockets"] >= 2 and main["net"]["stack"] == "running", main["net"]
+assert main["served_by"]["vfs"] > 0 and main["served_by"]["kernel"] > 0, main["served_by"]
+lines = [l for f in glob.glob(w + "/trace-*.txt") for l in open(f)]
+assert any(l.startswith(tuple("0123456789")) and "accept" in l and l.rstrip().endswith("<netstack>") for l in lines)
+assert any("openat" in l and "dump.rdb" in l and l.rstrip().endswith("<vfs>") for l in lines)
+print("stats:", main["served_by"], main["net"])
+PY
+echo "ok: benchmark, BGSAVE into memfs, 1000 keys back after restart, stats and trace"
