@@ -8,7 +8,8 @@
  * names, never numbers; the harness runs it natively (LWIP_ADDR = 127.0.0.1,
  * a tmpfs directory) and under switchyard (lwIP's address, memfs), and
  * compares.
- *   fdmix LWIP_ADDR PORT DIR        fdmix --report FD...
+ *   fdmix LWIP_ADDR PORT DIR KERNEL_FILE    fdmix --report FD...
+ * (KERNEL_FILE: a path on the kernel's side, for sendfile from a kernel file)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -158,6 +160,53 @@ static void *waiter(void *p)
 	return NULL;
 }
 
+/* Reads n bytes from fd and sums them, in a thread (the sender blocks). */
+struct sink {
+	int fd;
+	size_t n;
+	unsigned long sum;
+	size_t got;
+};
+
+static void *sink_main(void *p)
+{
+	struct sink *k = p;
+	char buf[65536];
+	while (k->got < k->n) {
+		ssize_t r = read(k->fd, buf, sizeof(buf));
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++)
+			k->sum = k->sum * 31 + (unsigned char)buf[i];
+		k->got += (size_t)r;
+	}
+	return NULL;
+}
+
+/* sendfile from a file into the lwIP socket: with an offset, and from the
+ * file's own position (which then moves). */
+static void sendfile_from(const char *what, int file)
+{
+	enum { SIZE = 300000 };
+	char *data = malloc(SIZE);
+	for (int i = 0; i < SIZE; i++)
+		data[i] = (char)(i * 13 + (i >> 10));
+	if (pwrite(file, data, SIZE, 0) != SIZE)
+		printf("%s: pwrite failed\n", what);
+	free(data);
+	struct sink k = {fd[C], SIZE - 1000 + 200000, 0, 0};
+	pthread_t th;
+	pthread_create(&th, NULL, sink_main, &k);
+	off_t off = 1000;
+	ssize_t r = sendfile(fd[A], file, &off, SIZE);
+	printf("%s sendfile offset: %zd off now %ld\n", what, r, (long)off);
+	lseek(file, 100000, SEEK_SET);
+	r = sendfile(fd[A], file, NULL, 200000);
+	printf("%s sendfile position: %zd pos now %ld\n", what, r, (long)lseek(file, 0, SEEK_CUR));
+	pthread_join(th, NULL);
+	printf("%s received %zu sum %lx\n", what, k.got, k.sum);
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -175,8 +224,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--report") == 0)
 		return report(argc, argv);
-	if (argc != 4) {
-		fprintf(stderr, "usage: fdmix LWIP_ADDR PORT DIR\n");
+	if (argc != 5) {
+		fprintf(stderr, "usage: fdmix LWIP_ADDR PORT DIR KERNEL_FILE\n");
 		return 2;
 	}
 	alarm(60);
@@ -274,6 +323,15 @@ int main(int argc, char **argv)
 	drain_all();
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	epoll_ctl(ep2, EPOLL_CTL_MOD, fd[A], &ev);
+
+	/* sendfile into the lwIP socket, from the mount's file and a kernel one */
+	sendfile_from("file", fd[F]);
+	char kpath[4200];
+	snprintf(kpath, sizeof(kpath), "%s.kernel", argv[4]);
+	int kf = open(kpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	sendfile_from("kernel file", kf);
+	close(kf);
+	unlink(kpath);
 
 	/* nested: ep2 inside ep3, and ep3 in a poll */
 	int ep3 = epoll_create1(0);

@@ -23,8 +23,8 @@ size = 16M
 CONF
 port=$((7800 + N * 2))
 mkdir "$work/dir"
-timeout 60 "$FDMIX" 127.0.0.1 "$port" "$work/dir" >"$work/native" 2>&1
-timeout 60 "$SY" run -c "$work/c.conf" -- "$FDMIX" "10.77.$N.2" "$port" /mem >"$work/sy" 2>&1
+timeout 60 "$FDMIX" 127.0.0.1 "$port" "$work/dir" "$work/kf" >"$work/native" 2>&1
+timeout 60 "$SY" run -c "$work/c.conf" -- "$FDMIX" "10.77.$N.2" "$port" /mem "$work/kf" >"$work/sy" 2>&1
 if diff -u "$work/native" "$work/sy"; then
 	echo "ok: $(wc -l <"$work/sy") lines, as natively"
 else
