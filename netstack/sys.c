@@ -22,6 +22,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -933,14 +934,17 @@ static int tcp_kind(const struct nsock *ns)
 	return ns->kind == NS_TCP || ns->kind == NS_LISTEN;
 }
 
+/* A pcb's SOF_* flag on or off. */
+static void so_option(u8_t *so_options, u8_t flag, int on)
+{
+	*so_options = (u8_t)(on ? *so_options | flag : *so_options & ~flag);
+}
+
 static void apply_keepalive(struct nsock *ns)
 {
 	if (!ns->tcp)
 		return;
-	if (ns->keepalive)
-		ip_set_option(ns->tcp, SOF_KEEPALIVE);
-	else
-		ip_reset_option(ns->tcp, SOF_KEEPALIVE);
+	so_option(&ns->tcp->so_options, SOF_KEEPALIVE, ns->keepalive);
 	ns->tcp->keep_idle = (u32_t)ns->keepidle * 1000;
 	ns->tcp->keep_intvl = (u32_t)ns->keepintvl * 1000;
 	ns->tcp->keep_cnt = (u32_t)ns->keepcnt;
@@ -986,12 +990,8 @@ static long do_setsockopt(struct nsock *ns, int level, int name, const void *uva
 		switch (name) {
 		case SO_REUSEADDR:
 			ns->reuseaddr = v.i != 0;
-			if (ns->tcp) {
-				if (ns->reuseaddr)
-					ip_set_option(ns->tcp, SOF_REUSEADDR);
-				else
-					ip_reset_option(ns->tcp, SOF_REUSEADDR);
-			}
+			if (ns->tcp)
+				so_option(&ns->tcp->so_options, SOF_REUSEADDR, ns->reuseaddr);
 			return 0;
 		case SO_REUSEPORT:
 			ns->reuseport = v.i != 0;
@@ -1002,12 +1002,8 @@ static long do_setsockopt(struct nsock *ns, int level, int name, const void *uva
 			return 0;
 		case SO_BROADCAST:
 			ns->broadcast = v.i != 0;
-			if (ns->udp) {
-				if (ns->broadcast)
-					ip_set_option(ns->udp, SOF_BROADCAST);
-				else
-					ip_reset_option(ns->udp, SOF_BROADCAST);
-			}
+			if (ns->udp)
+				so_option(&ns->udp->so_options, SOF_BROADCAST, ns->broadcast);
 			return 0;
 		case SO_RCVBUF:
 		case SO_SNDBUF: {
@@ -1107,6 +1103,24 @@ static long do_setsockopt(struct nsock *ns, int level, int name, const void *uva
 	return -ENOPROTOOPT;
 }
 
+/* Options whose value is an int field of the socket, as set. */
+static const struct int_option {
+	int level, name;
+	size_t field;
+} int_options[] = {
+    {SOL_SOCKET, SO_REUSEADDR, offsetof(struct nsock, reuseaddr)},
+    {SOL_SOCKET, SO_REUSEPORT, offsetof(struct nsock, reuseport)},
+    {SOL_SOCKET, SO_KEEPALIVE, offsetof(struct nsock, keepalive)},
+    {SOL_SOCKET, SO_BROADCAST, offsetof(struct nsock, broadcast)},
+    {IPPROTO_TCP, TCP_NODELAY, offsetof(struct nsock, nodelay)},
+    {IPPROTO_TCP, TCP_KEEPIDLE, offsetof(struct nsock, keepidle)},
+    {IPPROTO_TCP, TCP_KEEPINTVL, offsetof(struct nsock, keepintvl)},
+    {IPPROTO_TCP, TCP_KEEPCNT, offsetof(struct nsock, keepcnt)},
+    {IPPROTO_IP, IP_TOS, offsetof(struct nsock, tos)},
+    {IPPROTO_IP, IP_TTL, offsetof(struct nsock, ttl)},
+    {IPPROTO_IPV6, IPV6_V6ONLY, offsetof(struct nsock, v6only)},
+};
+
 static long do_getsockopt(struct nsock *ns, int level, int name, void *uval, void *ulen)
 {
 	int len;
@@ -1122,6 +1136,15 @@ static long do_getsockopt(struct nsock *ns, int level, int name, void *uval, voi
 	memset(&v, 0, sizeof(v));
 	int size = sizeof(int);
 	int tcp = tcp_kind(ns);
+	if (level == IPPROTO_TCP && !tcp)
+		return -EOPNOTSUPP;
+	if (level == IPPROTO_IPV6 && ns->domain != AF_INET6)
+		return -EOPNOTSUPP;
+	for (size_t i = 0; i < sizeof(int_options) / sizeof(int_options[0]); i++)
+		if (int_options[i].level == level && int_options[i].name == name) {
+			v.i = *(const int *)((const char *)ns + int_options[i].field);
+			goto out;
+		}
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_TYPE:
@@ -1140,18 +1163,6 @@ static long do_getsockopt(struct nsock *ns, int level, int name, void *uval, voi
 			v.i = ns->err;
 			ns->err = 0;
 			break;
-		case SO_REUSEADDR:
-			v.i = ns->reuseaddr;
-			break;
-		case SO_REUSEPORT:
-			v.i = ns->reuseport;
-			break;
-		case SO_KEEPALIVE:
-			v.i = ns->keepalive;
-			break;
-		case SO_BROADCAST:
-			v.i = ns->broadcast;
-			break;
 		case SO_RCVBUF:
 			v.i = ns->rcvbuf ? ns->rcvbuf : tcp ? 131072 : 212992;
 			break;
@@ -1165,54 +1176,21 @@ static long do_getsockopt(struct nsock *ns, int level, int name, void *uval, voi
 			break;
 		case SO_RCVTIMEO:
 		case SO_SNDTIMEO: {
-			int64_t ns_ = name == SO_RCVTIMEO ? ns->rcvtimeo_ns : ns->sndtimeo_ns;
-			v.tv.tv_sec = ns_ / 1000000000;
-			v.tv.tv_usec = (ns_ % 1000000000) / 1000;
+			int64_t t = name == SO_RCVTIMEO ? ns->rcvtimeo_ns : ns->sndtimeo_ns;
+			v.tv.tv_sec = t / 1000000000;
+			v.tv.tv_usec = (t % 1000000000) / 1000;
 			size = sizeof(v.tv);
 			break;
 		}
 		default:
 			goto misc;
 		}
-	} else if (level == IPPROTO_TCP) {
-		if (!tcp)
-			return -EOPNOTSUPP;
-		switch (name) {
-		case TCP_NODELAY:
-			v.i = ns->nodelay;
-			break;
-		case TCP_KEEPIDLE:
-			v.i = ns->keepidle;
-			break;
-		case TCP_KEEPINTVL:
-			v.i = ns->keepintvl;
-			break;
-		case TCP_KEEPCNT:
-			v.i = ns->keepcnt;
-			break;
-		case TCP_MAXSEG:
-			v.i = ns->tcp && ns->connected ? ns->tcp->mss : 536;
-			break;
-		default:
-			goto misc;
-		}
-	} else if (level == IPPROTO_IP) {
-		switch (name) {
-		case IP_TOS:
-			v.i = ns->tos;
-			break;
-		case IP_TTL:
-			v.i = ns->ttl;
-			break;
-		default:
-			goto misc;
-		}
-	} else if (level == IPPROTO_IPV6 && ns->domain == AF_INET6 && name == IPV6_V6ONLY) {
-		v.i = ns->v6only;
-	} else {
-		goto misc;
+		goto out;
 	}
-	goto out;
+	if (level == IPPROTO_TCP && name == TCP_MAXSEG) {
+		v.i = ns->tcp && ns->connected ? ns->tcp->mss : 536;
+		goto out;
+	}
 misc:
 	if (misc_option(level, name) < 0) {
 		__atomic_fetch_add(&sy_net_refused, 1, __ATOMIC_RELAXED);
