@@ -411,7 +411,8 @@ static void on_err(void *arg, err_t err)
 	if (!ns)
 		return;
 	ns->tcp = NULL; /* lwIP has freed it */
-	ns->err = lwip_errno(err, ns->connecting);
+	/* as Linux: a reset after the peer's FIN (CLOSE_WAIT) reads as EPIPE */
+	ns->err = err == ERR_RST && ns->rd_eof ? EPIPE : lwip_errno(err, ns->connecting);
 	ns->dead = 1;
 	ns->connecting = 0;
 	ns->connected = 0;

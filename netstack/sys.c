@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,11 +41,21 @@ long sy_net_served, sy_net_sockets, sy_net_kernel_sockets, sy_net_refused;
 
 #define BOUNCE_SIZE (256 * 1024)
 static __thread char *bounce;
+static pthread_key_t bounce_key; /* frees a thread's buffer when it exits */
+static pthread_once_t bounce_once = PTHREAD_ONCE_INIT;
+
+static void bounce_key_make(void)
+{
+	pthread_key_create(&bounce_key, free);
+}
 
 static char *bounce_buf(void)
 {
-	if (!bounce)
+	if (!bounce) {
+		pthread_once(&bounce_once, bounce_key_make);
 		bounce = malloc(BOUNCE_SIZE);
+		pthread_setspecific(bounce_key, bounce);
+	}
 	return bounce;
 }
 
@@ -1309,9 +1320,7 @@ static long do_sendfile(struct nsock *ns, int fd, int in_fd, int64_t *uoff, size
 		if (pos < 0)
 			return pos == -ESPIPE ? -EINVAL : pos;
 	}
-	static __thread char *fbuf;
-	if (!fbuf)
-		fbuf = malloc(65536);
+	char *fbuf = malloc(65536);
 	if (!fbuf)
 		return -ENOMEM;
 	size_t total = 0;
@@ -1338,6 +1347,7 @@ static long do_sendfile(struct nsock *ns, int fd, int in_fd, int64_t *uoff, size
 		if (s < n)
 			break;
 	}
+	free(fbuf);
 	if (total && uoff) {
 		int64_t np = pos + (int64_t)total;
 		if (copy_out(uoff, &np, sizeof(np)) < 0)
