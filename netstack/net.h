@@ -37,6 +37,8 @@ int sy_stack_start(void) SY_NH;
 /* Is lwIP running in this process (not a forked copy of a parent's)? */
 int sy_stack_live(void) SY_NH;
 void sy_stack_forked(void) SY_NH;
+/* Waits (at most max_ms) until lwIP has sent what closed sockets hold. */
+void sy_stack_drain(int max_ms) SY_NH;
 /* Is addr one of lwIP's own addresses (or any)? */
 int sy_stack_is_local(const ip_addr_t *addr) SY_NH;
 

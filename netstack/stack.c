@@ -12,6 +12,7 @@
 #include <lwip/init.h>
 #include <lwip/netif.h>
 #include <lwip/sys.h>
+#include <lwip/priv/tcp_priv.h>
 #include <lwip/tcpip.h>
 #include <netif/ethernet.h>
 #include <linux/futex.h>
@@ -275,6 +276,25 @@ void sy_stack_forked(void)
 		H->fd_hide(tap_fd, 0);
 		raw1(SYS_close, tap_fd);
 		tap_fd = -1;
+	}
+}
+
+/* At exit: the kernel goes on sending what closed sockets still hold after
+ * the process is gone; lwIP goes with the process, so it is given up to
+ * max_ms to send it (and its FINs) first. */
+void sy_stack_drain(int max_ms)
+{
+	for (int waited = 0; waited < max_ms; waited += 10) {
+		int busy = 0;
+		sy_core_lock();
+		for (struct tcp_pcb *p = tcp_active_pcbs; p && !busy; p = p->next)
+			busy = p->unsent || p->unacked || p->state == FIN_WAIT_1 ||
+			       p->state == CLOSING || p->state == LAST_ACK;
+		sy_core_unlock();
+		if (!busy)
+			return;
+		struct timespec ms10 = {0, 10 * 1000 * 1000};
+		raw2(SYS_nanosleep, &ms10, 0);
 	}
 }
 

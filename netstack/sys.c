@@ -1723,8 +1723,10 @@ static enum sy_verdict net_enter_all(void *ctx, struct sy_call *c, long *result)
 	if (c->nr == SYS_exit_group) {
 		/* the kernel closes a process's sockets as it exits: so do we, so
 		 * that peers get their FIN (or reset) before lwIP goes with us */
-		if (sy_stack_live() && !H->is_vfork_child())
+		if (sy_stack_live() && !H->is_vfork_child()) {
 			sy_nsock_each(close_at_exit, NULL);
+			sy_stack_drain(3000);
+		}
 		return SY_PASS;
 	}
 	if ((c->nr == SYS_execve || c->nr == SYS_execveat) && !H->is_vfork_child()) {

@@ -233,6 +233,19 @@ static void server(void)
 	printf("msg_flags trunc %d\n", (m.msg_flags & MSG_TRUNC) != 0);
 	say("udp recv dontwait", recv(u, buf, sizeof(buf), MSG_DONTWAIT));
 	close(u);
+	/* a client that writes, closes and exits at once: nothing is lost */
+	p = (struct pollfd){s, POLLIN, 0};
+	printf("last poll %d\n", poll(&p, 1, 10000));
+	a = accept(s, NULL, NULL);
+	long total = 0;
+	for (;;) {
+		ssize_t n = read(a, big, BULK);
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	printf("after the client's exit: %ld bytes, then EOF\n", total);
+	close(a);
 	close(s);
 }
 
@@ -308,6 +321,18 @@ static void client(void)
 	say("udp send connected", send(u, "12345", 5, 0));
 	names("udp client", u);
 	close(u);
+	/* write 2 MiB, close and exit at once: the data must all arrive */
+	c = socket(family, SOCK_STREAM, 0);
+	say("last connect", connect(c, (struct sockaddr *)&peer, peerlen));
+	sent = 0;
+	while (sent < (2u << 20)) {
+		ssize_t w = write(c, big + sent, (2u << 20) - sent);
+		if (w <= 0)
+			break;
+		sent += (size_t)w;
+	}
+	printf("last sent %zu\n", sent);
+	close(c);
 }
 
 static void on_sigpipe(int sig)
