@@ -6,7 +6,8 @@
 # interleaved; the report gives medians with min and max, ratios to native,
 # and p50/p99 latencies. lwIP needs root (it creates the TAP device).
 #
-#   bench/net.sh [--build DIR] [--rounds N] [--quick]
+#   bench/net.sh [--build DIR] [--rounds N] [--quick] [--raw DIR]
+# (--raw: the per-round requests/s kept there as net-WORKLOAD-CONFIG.txt)
 #
 # Progress on stderr; a Markdown section on stdout.
 set -euo pipefail
@@ -14,8 +15,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=${SWITCHYARD_BUILD:-$here/../build}
 rounds=5
 quick=0
+raw=""
 while [ $# -gt 0 ]; do
 	case $1 in
+	--raw) raw=$2; shift ;;
 	--build) build=$2; shift ;;
 	--rounds) rounds=$2; shift ;;
 	--quick) quick=1 ;;
@@ -176,6 +179,17 @@ for round in $(seq "$rounds"); do
 	done
 done
 
+if [ -n "$raw" ]; then
+	mkdir -p "$raw"
+	for c in "${configs[@]}"; do
+		for t in set get; do
+			for p in 1 16; do
+				[ -s "$work/r-$c-$t-$p.rps" ] && cp "$work/r-$c-$t-$p.rps" "$raw/net-redis-$t-$p-$c.txt"
+			done
+		done
+		[ -s "$work/h-$c.rps" ] && cp "$work/h-$c.rps" "$raw/net-wrk-$c.txt"
+	done
+fi
 echo "## Network: redis-benchmark and wrk"
 echo
 echo "Requests per second, median of $rounds interleaved rounds (min-max), ratio to native;"
