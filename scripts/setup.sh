@@ -8,8 +8,9 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config gcc
 	libinih-dev libcmocka-dev libzydis-dev liblwip-dev libfuse3-dev fuse3 gnuplot-nox
+	clang libclang-rt-14-dev
 	python3 sqlite3 tar redis-server redis-tools hyperfine busybox lighttpd wrk
-	util-linux procps jq git coreutils findutils gzip bash
+	util-linux procps jq git coreutils findutils gzip bash iproute2
 )
 
 missing=()
