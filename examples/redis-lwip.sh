@@ -2,7 +2,7 @@
 # Unmodified redis-server with its TCP/IP on lwIP inside the process and its
 # data directory on memfs, measured from the host through the TAP device
 # beside the same redis-server run natively on kernel loopback.
-#   sudo ./examples/redis-lwip.sh [BUILD_DIR]      (root: it creates the TAP device)
+#   ./examples/redis-lwip.sh [BUILD_DIR]      (as root: it creates the TAP device)
 # Bounded: 20000 requests per run, each step under a timeout.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
