@@ -67,12 +67,12 @@ if ls "$out"/loop-*-native.txt >/dev/null 2>&1; then
 fi
 if ls "$out"/fs-meta.total_ms-tmpfs.txt >/dev/null 2>&1; then
 	table "meta.create_ns meta.stat_ns meta.unlink_ns meta.total_ms randread.ns_per_op randwrite.ns_per_op stat.ns_per_op" \
-		"tmpfs memfs memfs_fuse tmpfs_sy" fs tmpfs |
+		"tmpfs memfs memfs_fuse hostfs tmpfs_sy" fs tmpfs |
 		sed 's/^meta\.create_ns/create/; s/^meta\.stat_ns/stat-new/; s/^meta\.unlink_ns/unlink/;
 			s/^meta\.total_ms/meta-total/; s/^randread\.ns_per_op/4K-pread/;
 			s/^randwrite\.ns_per_op/4K-pwrite/; s/^stat\.ns_per_op/stat-loop/' >"$out/fs.dat"
 	plot "$out/fs.png" "Time relative to tmpfs, lower is better" "x tmpfs (log)" log "$out/fs.dat" \
-		"tmpfs" "memfs through switchyard" "memfs over kernel FUSE" "tmpfs under switchyard"
+		"tmpfs" "memfs through switchyard" "memfs over kernel FUSE" "hostfs over tmpfs" "tmpfs under switchyard"
 	made=$((made + 1))
 fi
 if ls "$out"/net-*-native.txt >/dev/null 2>&1; then
