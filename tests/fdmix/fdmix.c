@@ -3,15 +3,12 @@
  * connection to it, its accepted end), a memfs file, a pipe, an eventfd, a
  * timerfd, an AF_UNIX socketpair and a kernel TCP connection on loopback,
  * in one epoll set, one poll array and one select set; edge-triggered,
- * one-shot, RDHUP, nested epoll, waiting threads, timeouts, EINTR, dup2
- * between kinds, fork, exec and close_range; and an lwIP socket connected to
- * a native peer process (fdmix --peer) on the host side of the TAP device,
- * which shuts down and resets its end on command (RDHUP, HUP and ERR).
- * Prints a transcript with fd names, never numbers; the harness runs it
- * natively (LWIP_ADDR and PEER_ADDR = 127.0.0.1, a tmpfs directory) and
- * under switchyard (lwIP's address, the host side's, memfs), and compares.
- *   fdmix LWIP_ADDR PORT DIR KERNEL_FILE PEER_ADDR PEER_PORT
- *   fdmix --peer ADDR PORT        fdmix --report FD...
+ * one-shot, RDHUP, nested epoll, a waiting thread, timeouts, EINTR, dup2
+ * between kinds, fork, exec and close_range. Prints a transcript with fd
+ * names, never numbers; the harness runs it natively (LWIP_ADDR = 127.0.0.1,
+ * a tmpfs directory) and under switchyard (lwIP's address, memfs), and
+ * compares.
+ *   fdmix LWIP_ADDR PORT DIR KERNEL_FILE    fdmix --report FD...
  * (KERNEL_FILE: a path on the kernel's side, for sendfile from a kernel file)
  */
 #include <arpa/inet.h>
@@ -36,11 +33,11 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { L, C, A, F, PR, PW, E, T, U0, U1, KL, KC, KA, NP, NFD };
-static const char *names[NFD] = {
-    "lwip-listener",   "lwip-client",	"lwip-accepted",   "file",	 "pipe-r",
-    "pipe-w",	       "eventfd",	"timerfd",	   "unix-0",	 "unix-1",
-    "kernel-listener", "kernel-client", "kernel-accepted", "native-peer"};
+enum { L, C, A, F, PR, PW, E, T, U0, U1, KL, KC, KA, NFD };
+static const char *names[NFD] = {"lwip-listener", "lwip-client", "lwip-accepted", "file",
+				  "pipe-r",	   "pipe-w",	  "eventfd",	   "timerfd",
+				  "unix-0",	   "unix-1",	  "kernel-listener",
+				  "kernel-client", "kernel-accepted"};
 static int fd[NFD];
 
 static void say(const char *what, long r)
@@ -84,8 +81,7 @@ static void show_epoll(const char *what, int ep, int timeout)
 	for (int k = 0; k < NFD; k++)
 		for (int i = 0; i < n; i++)
 			if ((int)ev[i].data.u32 == k)
-				printf(" %s(%s%s%s%s%s)", names[k],
-				       ev[i].events & EPOLLIN ? "in" : "",
+				printf(" %s(%s%s%s%s%s)", names[k], ev[i].events & EPOLLIN ? "in" : "",
 				       ev[i].events & EPOLLOUT ? ",out" : "",
 				       ev[i].events & EPOLLRDHUP ? ",rdhup" : "",
 				       ev[i].events & EPOLLHUP ? ",hup" : "",
@@ -115,12 +111,6 @@ static void drain_all(void)
 	fcntl(fd[KA], F_SETFL, O_NONBLOCK);
 	while (read(fd[KA], buf, sizeof(buf)) > 0)
 		;
-	if (fd[NP] >= 0) {
-		fcntl(fd[NP], F_SETFL, O_NONBLOCK);
-		while (read(fd[NP], buf, sizeof(buf)) > 0)
-			;
-		fcntl(fd[NP], F_SETFL, 0);
-	}
 }
 
 static void poke(int which)
@@ -146,10 +136,6 @@ static void poke(int which)
 		break;
 	case KA:
 		say("poke kernel tcp", write(fd[KC], "x", 1));
-		break;
-	case NP: /* the native peer echoes it; wait for the echo to arrive */
-		say("poke native peer", write(fd[NP], "e", 1));
-		usleep(30000);
 		break;
 	case L: {
 		struct sockaddr_in sin;
@@ -226,153 +212,6 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
-/* The native peer: takes one connection and answers one-byte commands:
- * 'e' echo it, 's' shut its sending side down, 'r' reset (SO_LINGER 0). */
-static int peer(const char *addr, int port)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	int one = 1;
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(l, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(l, 1) < 0) {
-		perror("fdmix --peer: bind/listen");
-		return 1;
-	}
-	printf("listening\n");
-	fflush(stdout);
-	int c = accept(l, NULL, NULL);
-	char cmd;
-	int shut = 0;
-	while (read(c, &cmd, 1) == 1) {
-		if (cmd == 'e' && !shut && write(c, &cmd, 1) != 1)
-			break;
-		if (cmd == 's')
-			shut = shutdown(c, SHUT_WR) == 0;
-		if (cmd == 'r') {
-			struct linger lg = {1, 0};
-			setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-			break;
-		}
-	}
-	close(c);
-	return 0;
-}
-
-static int connect_to_peer(const char *addr, int port)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	for (int tries = 0; tries < 100; tries++) {
-		int c = socket(AF_INET, SOCK_STREAM, 0);
-		if (connect(c, (struct sockaddr *)&sin, sizeof(sin)) == 0)
-			return c;
-		close(c);
-		usleep(50000);
-	}
-	return -1;
-}
-
-/* Several threads wait on one epoll fd; each event (one-shot) wakes one. */
-struct pool_waiter {
-	int ep;
-	int woke; /* the fd name's index, or -1 on a timeout */
-};
-
-static void *pool_main(void *p)
-{
-	struct pool_waiter *w = p;
-	struct epoll_event ev;
-	int n;
-	do
-		n = epoll_wait(w->ep, &ev, 1, 5000);
-	while (n < 0 && errno == EINTR);
-	w->woke = n == 1 ? (int)ev.data.u32 : -1;
-	return NULL;
-}
-
-static void thread_pool(void)
-{
-	int ep = epoll_create1(0);
-	const int which[] = {A, PR, NP};
-	for (int i = 0; i < 3; i++) {
-		struct epoll_event ev = {EPOLLIN | EPOLLONESHOT, {.u32 = (uint32_t)which[i]}};
-		epoll_ctl(ep, EPOLL_CTL_ADD, fd[which[i]], &ev);
-	}
-	struct pool_waiter w[3];
-	pthread_t th[3];
-	for (int i = 0; i < 3; i++) {
-		w[i] = (struct pool_waiter){ep, -2};
-		pthread_create(&th[i], NULL, pool_main, &w[i]);
-	}
-	usleep(100000);
-	for (int i = 0; i < 3; i++) {
-		poke(which[i]);
-		usleep(50000);
-	}
-	int seen[NFD] = {0}, timeouts = 0;
-	for (int i = 0; i < 3; i++) {
-		pthread_join(th[i], NULL);
-		if (w[i].woke >= 0)
-			seen[w[i].woke]++;
-		else
-			timeouts++;
-	}
-	printf("three threads on one epoll fd woke for:");
-	for (int k = 0; k < NFD; k++)
-		if (seen[k])
-			printf(" %s x%d", names[k], seen[k]);
-	printf("; timeouts %d\n", timeouts);
-	drain_all();
-	close(ep);
-}
-
-/* The native peer shuts down, then resets: what every interface shows. */
-static void peer_hangs_up(void)
-{
-	int ep = epoll_create1(0);
-	struct epoll_event ev = {EPOLLIN | EPOLLRDHUP, {.u32 = NP}};
-	say("epoll add native-peer", epoll_ctl(ep, EPOLL_CTL_ADD, fd[NP], &ev));
-	int et = epoll_create1(0);
-	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
-	epoll_ctl(et, EPOLL_CTL_ADD, fd[NP], &ev);
-	show_epoll("native peer idle", ep, 50);
-	say("ask the peer to shut down", write(fd[NP], "s", 1));
-	show_epoll("after the peer's shutdown", ep, 2000);
-	show_epoll("after the peer's shutdown (ET)", et, 2000);
-	show_epoll("after the peer's shutdown (ET, again)", et, 0);
-	char b[8];
-	say("read eof from the peer", read(fd[NP], b, sizeof(b)));
-	say("still writable: send", write(fd[NP], "e", 1));
-	say("ask the peer to reset", write(fd[NP], "r", 1));
-	usleep(100000);
-	show_epoll("after the peer's reset", ep, 2000);
-	show_epoll("after the peer's reset (ET)", et, 2000);
-	struct pollfd p = {fd[NP], POLLIN | POLLOUT | POLLRDHUP, 0};
-	int n = poll(&p, 1, 0);
-	printf("poll after the reset: %d revents %#x\n", n, p.revents);
-	fd_set rs, ws, es;
-	FD_ZERO(&rs);
-	FD_ZERO(&ws);
-	FD_ZERO(&es);
-	FD_SET(fd[NP], &rs);
-	FD_SET(fd[NP], &ws);
-	FD_SET(fd[NP], &es);
-	struct timeval tv = {0, 0};
-	n = select(fd[NP] + 1, &rs, &ws, &es, &tv);
-	printf("select after the reset: %d r %d w %d e %d\n", n, FD_ISSET(fd[NP], &rs) != 0,
-	       FD_ISSET(fd[NP], &ws) != 0, FD_ISSET(fd[NP], &es) != 0);
-	int err = -1;
-	socklen_t len = sizeof(err);
-	getsockopt(fd[NP], SOL_SOCKET, SO_ERROR, &err, &len);
-	printf("SO_ERROR after the reset: %s\n", err ? strerrorname_np(err) : "0");
-	say("read after the reset", read(fd[NP], b, sizeof(b)));
-	say("send after the reset", send(fd[NP], "e", 1, MSG_NOSIGNAL));
-	show_epoll("epoll after reading the error", ep, 0);
-	close(et);
-	close(ep);
-}
-
 static int report(int argc, char **argv)
 {
 	for (int i = 2; i < argc; i++)
@@ -385,14 +224,10 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--report") == 0)
 		return report(argc, argv);
-	if (argc == 4 && strcmp(argv[1], "--peer") == 0)
-		return peer(argv[2], atoi(argv[3]));
-	if (argc != 7) {
-		fprintf(stderr,
-			"usage: fdmix LWIP_ADDR PORT DIR KERNEL_FILE PEER_ADDR PEER_PORT\n");
+	if (argc != 5) {
+		fprintf(stderr, "usage: fdmix LWIP_ADDR PORT DIR KERNEL_FILE\n");
 		return 2;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	alarm(60);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	int port = atoi(argv[2]);
@@ -409,8 +244,6 @@ int main(int argc, char **argv)
 	fd[T] = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
 	say("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, u));
 	fd[U0] = u[0], fd[U1] = u[1];
-	fd[NP] = connect_to_peer(argv[5], atoi(argv[6]));
-	say("native peer", fd[NP] >= 0 ? 0 : -1);
 	/* numbers are the kernel's: the lowest free ones */
 	printf("fds:");
 	for (int i = 0; i < NFD; i++)
@@ -420,14 +253,13 @@ int main(int argc, char **argv)
 	/* level-triggered, every read side in one set (a regular file cannot
 	 * be in one: EPERM, on memfs as on tmpfs) */
 	int ep = epoll_create1(EPOLL_CLOEXEC);
-	const int readers[] = {F, L, A, PR, E, T, U1, KA, NP};
-	enum { NR = sizeof(readers) / sizeof(readers[0]) };
+	const int readers[] = {F, L, A, PR, E, T, U1, KA};
 	for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++) {
 		struct epoll_event ev = {EPOLLIN | EPOLLRDHUP, {.u32 = (uint32_t)readers[i]}};
 		say(names[readers[i]], epoll_ctl(ep, EPOLL_CTL_ADD, fd[readers[i]], &ev));
 	}
 	show_epoll("nothing ready", ep, 100);
-	const int pokes[] = {A, PR, E, T, U1, KA, NP, L};
+	const int pokes[] = {A, PR, E, T, U1, KA, L};
 	for (size_t i = 0; i < sizeof(pokes) / sizeof(pokes[0]); i++) {
 		poke(pokes[i]);
 		show_epoll("epoll", ep, 1000);
@@ -442,13 +274,12 @@ int main(int argc, char **argv)
 	/* poll and select over the same */
 	poke(A);
 	poke(E);
-	poke(NP);
-	struct pollfd pf[NR];
-	for (int i = 0; i < NR; i++)
+	struct pollfd pf[8];
+	for (int i = 0; i < 8; i++)
 		pf[i] = (struct pollfd){fd[readers[i]], POLLIN, 0};
-	int n = poll(pf, NR, 1000);
+	int n = poll(pf, 8, 1000);
 	printf("poll: %d", n);
-	for (int i = 0; i < NR; i++)
+	for (int i = 0; i < 8; i++)
 		if (pf[i].revents)
 			printf(" %s(%#x)", names[readers[i]], pf[i].revents);
 	printf("\n");
@@ -456,7 +287,7 @@ int main(int argc, char **argv)
 	FD_ZERO(&rs);
 	FD_ZERO(&ws);
 	int maxfd = 0;
-	for (int i = 0; i < NR; i++) {
+	for (int i = 0; i < 8; i++) {
 		FD_SET(fd[readers[i]], &rs);
 		maxfd = fd[readers[i]] > maxfd ? fd[readers[i]] : maxfd;
 	}
@@ -520,7 +351,6 @@ int main(int argc, char **argv)
 	poke(A);
 	pthread_join(th, NULL);
 	drain_all();
-	thread_pool();
 
 	/* exact timeout; EINTR from a handler without SA_RESTART */
 	double t0 = now();
@@ -567,22 +397,6 @@ int main(int argc, char **argv)
 	say("pipe write", write(np2[1], "pp", 2));
 	say("read via old number", read(saved_pr, r4, 2));
 	fd[A] = -1;
-	/* and back: the native peer's lwIP socket onto the new pipe's number,
-	 * then the pipe back onto it; data flows each time */
-	int keep = dup(np2[0]);
-	say("dup2 native-peer onto the pipe's number", dup2(fd[NP], np2[0]));
-	say("write via the pipe's number", write(np2[0], "e", 1));
-	say("echo read via the pipe's number", read(np2[0], r4, 1));
-	say("dup2 the pipe back onto its number", dup2(keep, np2[0]));
-	say("pipe write", write(np2[1], "back", 4));
-	memset(r4, 0, sizeof(r4));
-	say("pipe read", read(np2[0], r4, 4));
-	printf("pipe got '%s'\n", r4);
-	say("native-peer write via its own number", write(fd[NP], "e", 1));
-	say("native-peer echo", read(fd[NP], r4, 1));
-	close(keep);
-
-	peer_hangs_up();
 
 	/* fork: the child closes its lwIP sockets and exits; the parent goes on */
 	pid_t pid = fork();
@@ -599,23 +413,14 @@ int main(int argc, char **argv)
 	printf("parent accepts after fork: %d\n", acc >= 0);
 	close(acc);
 
-	/* exec: kernel fds and the file go on, close-on-exec ones do not (lwIP
-	 * sockets never survive an exec under switchyard, netstack/README.md:
-	 * they are marked close-on-exec here so the native run matches) */
-	say("FD_CLOEXEC on lwip-client", fcntl(fd[C], F_SETFD, FD_CLOEXEC));
-	say("FD_CLOEXEC on lwip-listener", fcntl(fd[L], F_SETFD, FD_CLOEXEC));
-	say("FD_CLOEXEC on kernel-accepted", fcntl(fd[KA], F_SETFD, FD_CLOEXEC));
+	/* exec: kernel fds and the file go on (the lwIP ones: see LIMITS) */
 	pid = fork();
 	if (pid == 0) {
-		const int which[] = {F, E, U0, KC, KA, PW, C, L};
-		char args[8][16];
-		char *av[12] = {"fdmix", "--report"};
-		for (int i = 0; i < 8; i++) {
-			snprintf(args[i], sizeof(args[i]), "%d", fd[which[i]]);
-			av[2 + i] = args[i];
-		}
-		av[10] = NULL;
-		execv("/proc/self/exe", av);
+		char a1[16], a2[16], a3[16];
+		snprintf(a1, sizeof(a1), "%d", fd[F]);
+		snprintf(a2, sizeof(a2), "%d", fd[E]);
+		snprintf(a3, sizeof(a3), "%d", fd[U0]);
+		execl("/proc/self/exe", "fdmix", "--report", a1, a2, a3, (char *)NULL);
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
