@@ -17,44 +17,52 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define SYNC_FD 1000 /* the child's end of the socket the listener goes through */
 
-static void send_fd(int sock, int fd)
-{
-	char c = 0;
-	struct iovec iov = {&c, 1};
+/* One byte carrying an fd (SCM_RIGHTS), sent or received. */
+struct fd_msg {
+	char byte;
+	struct iovec iov;
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	struct msghdr m;
+};
+
+static void fd_msg_init(struct fd_msg *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->iov = (struct iovec){&f->byte, 1};
+	f->m = (struct msghdr){.msg_iov = &f->iov, .msg_iovlen = 1, .msg_control = f->u.buf,
+			       .msg_controllen = sizeof(f->u.buf)};
+}
+
+static void send_fd(int sock, int fd)
+{
+	struct fd_msg f;
+	fd_msg_init(&f);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&f.m);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(sock, &m, 0) < 0)
+	if (sendmsg(sock, &f.m, 0) < 0)
 		_exit(126);
 }
 
 static int recv_fd(int sock)
 {
-	char c;
-	struct iovec iov = {&c, 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	if (recvmsg(sock, &m, 0) <= 0)
+	struct fd_msg f;
+	fd_msg_init(&f);
+	if (recvmsg(sock, &f.m, 0) <= 0 || !CMSG_FIRSTHDR(&f.m))
 		return -1;
 	int fd;
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&f.m)), sizeof(int));
 	return fd;
 }
 

@@ -115,13 +115,21 @@ struct nsock *sy_nsock_new(int domain, int type, int protocol) SY_NH;
 void sy_nsock_each_fd(struct nsock *ns, void (*fn)(int fd, void *arg), void *arg) SY_NH;
 /* Every fd of ours, for execve and close_range. */
 void sy_nsock_each(void (*fn)(int fd, struct nsock *ns, void *arg), void *arg) SY_NH;
-unsigned sy_nsock_high(void) SY_NH;
 
 /* A new placeholder pair for ns: the program's end (an fd at the lowest
  * free number, or made to be `at` if at >= 0, with cloexec/nonblock as
  * asked), the hidden control end in ns->q and the hidden dup in ns->pd.
  * Returns the fd or -errno. */
 int sy_mirror_make(struct nsock *ns, int at, int cloexec, int nonblock) SY_NH;
+/* The same at fd (a pending socket's number, a failed connect's), with
+ * that fd's close-on-exec and O_NONBLOCK. */
+int sy_mirror_replace(struct nsock *ns, int fd) SY_NH;
+/* A copy of fd at the top of the range, hidden from the program (close_old:
+ * fd itself goes). Returns it or -errno. */
+int sy_fd_hide_high(int fd, int close_old) SY_NH;
+/* errno for an lwIP error; connecting: a reset or abort refuses the connect */
+int sy_lwip_errno(err_t e, int connecting) SY_NH;
+
 /* The mirror, driven under the core lock (sock.c says what shows what). */
 void sy_mirror_readable(struct nsock *ns) SY_NH;
 void sy_mirror_drain(struct nsock *ns) SY_NH;

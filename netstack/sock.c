@@ -97,11 +97,6 @@ void sy_nsock_set(int fd, struct nsock *ns)
 		sy_nsock_free(old);
 }
 
-unsigned sy_nsock_high(void)
-{
-	return tab_high;
-}
-
 void sy_nsock_each_fd(struct nsock *ns, void (*fn)(int fd, void *arg), void *arg)
 {
 	for (unsigned fd = 0; fd < tab_high; fd++)
@@ -148,11 +143,11 @@ void sy_nsock_free(struct nsock *ns)
 
 /* ---- the mirror ---- */
 
-static int move_high(int fd)
+int sy_fd_hide_high(int fd, int close_old)
 {
-	int floor = H->fd_floor();
-	long hi = raw3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor);
-	raw1(SYS_close, fd);
+	long hi = raw3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, H->fd_floor());
+	if (close_old)
+		raw1(SYS_close, fd);
 	if (hi < 0)
 		return (int)hi;
 	H->fd_hide((int)hi, 1);
@@ -162,33 +157,27 @@ static int move_high(int fd)
 int sy_mirror_make(struct nsock *ns, int at, int cloexec, int nonblock)
 {
 	int sv[2];
+	sy_mirror_close(ns); /* a remade mirror (after a failed connect) lets the old go */
 	long r = raw4(SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
 	if (r < 0)
 		return (int)r;
 	int sndbuf = 1; /* the kernel's minimum: a few KiB fill it */
 	raw5(SYS_setsockopt, sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	int q = move_high(sv[1]);
-	long pd = raw3(SYS_fcntl, sv[0], F_DUPFD_CLOEXEC, H->fd_floor());
+	int q = sy_fd_hide_high(sv[1], 1);
+	int pd = sy_fd_hide_high(sv[0], 0);
 	if (q < 0 || pd < 0) {
 		raw1(SYS_close, sv[0]);
-		if (q >= 0) {
-			H->fd_hide(q, 0);
-			raw1(SYS_close, q);
-		}
-		if (pd >= 0)
-			raw1(SYS_close, pd);
-		return q < 0 ? q : (int)pd;
+		ns->q = q, ns->pd = pd, ns->m_qclosed = 0;
+		sy_mirror_close(ns);
+		return q < 0 ? q : pd;
 	}
-	H->fd_hide((int)pd, 1);
 	int p = sv[0];
 	if (at >= 0 && at != p) {
 		r = raw3(SYS_dup3, p, at, cloexec ? O_CLOEXEC : 0);
 		raw1(SYS_close, p);
 		if (r < 0) {
-			H->fd_hide(q, 0);
-			H->fd_hide((int)pd, 0);
-			raw1(SYS_close, q);
-			raw1(SYS_close, pd);
+			ns->q = q, ns->pd = pd, ns->m_qclosed = 0;
+			sy_mirror_close(ns);
 			return (int)r;
 		}
 		p = at;
@@ -198,9 +187,16 @@ int sy_mirror_make(struct nsock *ns, int at, int cloexec, int nonblock)
 	if (!nonblock)
 		raw3(SYS_fcntl, p, F_SETFL, O_RDWR);
 	ns->q = q;
-	ns->pd = (int)pd;
+	ns->pd = pd;
 	ns->m_unwritable = ns->m_qclosed = ns->m_rdhup = 0;
 	return p;
+}
+
+int sy_mirror_replace(struct nsock *ns, int fd)
+{
+	long fdfl = raw2(SYS_fcntl, fd, F_GETFD);
+	long fl = raw2(SYS_fcntl, fd, F_GETFL);
+	return sy_mirror_make(ns, fd, fdfl > 0 && (fdfl & FD_CLOEXEC), fl > 0 && (fl & O_NONBLOCK));
 }
 
 void sy_mirror_readable(struct nsock *ns)
@@ -274,21 +270,33 @@ void sy_mirror_close(struct nsock *ns)
 
 /* ---- lwIP's side ---- */
 
-static int lwip_errno(err_t e, int connecting)
+int sy_lwip_errno(err_t e, int connecting)
 {
 	switch (e) {
+	case ERR_OK:
+		return 0;
 	case ERR_RST:
 		return connecting ? ECONNREFUSED : ECONNRESET;
 	case ERR_ABRT:
 		return connecting ? ETIMEDOUT : ECONNABORTED;
 	case ERR_CLSD:
+	case ERR_CONN:
 		return ENOTCONN;
 	case ERR_TIMEOUT:
 		return ETIMEDOUT;
 	case ERR_RTE:
-		return EHOSTUNREACH;
-	case ERR_CONN:
-		return ENOTCONN;
+		return ENETUNREACH;
+	case ERR_MEM:
+	case ERR_BUF:
+		return ENOMEM;
+	case ERR_USE:
+		return EADDRINUSE;
+	case ERR_VAL:
+		return EINVAL;
+	case ERR_ISCONN:
+		return EISCONN;
+	case ERR_ALREADY:
+		return EALREADY;
 	default:
 		return EIO;
 	}
@@ -412,7 +420,7 @@ static void on_err(void *arg, err_t err)
 		return;
 	ns->tcp = NULL; /* lwIP has freed it */
 	/* as Linux: a reset after the peer's FIN (CLOSE_WAIT) reads as EPIPE */
-	ns->err = err == ERR_RST && ns->rd_eof ? EPIPE : lwip_errno(err, ns->connecting);
+	ns->err = err == ERR_RST && ns->rd_eof ? EPIPE : sy_lwip_errno(err, ns->connecting);
 	ns->dead = 1;
 	ns->connecting = 0;
 	ns->connected = 0;

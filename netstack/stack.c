@@ -200,11 +200,10 @@ static int start_locked(void)
 		return fd;
 	}
 	/* out of the program's numbers, as switchyard's own fds are */
-	long hi = raw3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, H->fd_floor());
+	int hi = sy_fd_hide_high(fd, 0);
 	if (hi >= 0) {
 		raw1(SYS_close, fd);
-		fd = (int)hi;
-		H->fd_hide(fd, 1);
+		fd = hi;
 	}
 	tap_fd = fd;
 	struct start_wait w = {0};

@@ -61,27 +61,20 @@ static char *bounce_buf(void)
 
 /* ---- program memory ---- */
 
-static int copy_in(void *dst, const void *src, size_t n)
+/* A plain copy where the memory tracker knows the program's side is
+ * mapped, else the host's fault-free copy: 0 or -EFAULT. */
+static int user_copy(void *dst, const void *src, size_t n, int to_program)
 {
 	if (!n)
 		return 0;
-	if (H->user_readable(src, n)) {
+	if (to_program ? H->user_writable(dst, n) : H->user_readable(src, n)) {
 		memcpy(dst, src, n);
 		return 0;
 	}
-	return H->copy_in(dst, src, n);
+	return to_program ? H->copy_out(dst, src, n) : H->copy_in(dst, src, n);
 }
-
-static int copy_out(void *dst, const void *src, size_t n)
-{
-	if (!n)
-		return 0;
-	if (H->user_writable(dst, n)) {
-		memcpy(dst, src, n);
-		return 0;
-	}
-	return H->copy_out(dst, src, n);
-}
+#define copy_in(dst, src, n) user_copy((dst), (src), (n), 0)
+#define copy_out(dst, src, n) user_copy((dst), (src), (n), 1)
 
 /* A program's iovec array, checked as the kernel does. */
 #define IOV_MAX_KERNEL 1024
@@ -108,6 +101,9 @@ static int iov_get(struct iov_list *l, const struct iovec *uiov, long cnt)
 	}
 	return 0;
 }
+
+/* The iovecs of the call being served (a thread serves one at a time). */
+static __thread struct iov_list thread_iovs;
 
 static void iov_one(struct iov_list *l, void *base, size_t len)
 {
@@ -266,8 +262,9 @@ static __thread int pending_sigpipe; /* raised once the call is done */
 
 /* ---- TCP data ---- */
 
-/* Copies n bytes of buf into the iovecs from byte `at` on. */
-static int iov_copy_out_at(const struct iov_list *l, size_t at, const char *buf, size_t n)
+/* Copies n bytes between buf and the iovecs, from byte `at` of theirs on;
+ * to_program: into the iovecs. 0 or -EFAULT. */
+static int iov_copy_at(const struct iov_list *l, size_t at, char *buf, size_t n, int to_program)
 {
 	for (int i = 0; i < l->n && n; i++) {
 		if (at >= l->v[i].iov_len) {
@@ -275,24 +272,8 @@ static int iov_copy_out_at(const struct iov_list *l, size_t at, const char *buf,
 			continue;
 		}
 		size_t c = l->v[i].iov_len - at < n ? l->v[i].iov_len - at : n;
-		if (copy_out((char *)l->v[i].iov_base + at, buf, c) < 0)
-			return -EFAULT;
-		buf += c;
-		n -= c;
-		at = 0;
-	}
-	return 0;
-}
-
-static int iov_copy_in_at(const struct iov_list *l, size_t at, char *buf, size_t n)
-{
-	for (int i = 0; i < l->n && n; i++) {
-		if (at >= l->v[i].iov_len) {
-			at -= l->v[i].iov_len;
-			continue;
-		}
-		size_t c = l->v[i].iov_len - at < n ? l->v[i].iov_len - at : n;
-		if (copy_in(buf, (char *)l->v[i].iov_base + at, c) < 0)
+		char *prog = (char *)l->v[i].iov_base + at;
+		if (user_copy(to_program ? prog : buf, to_program ? buf : prog, c, to_program) < 0)
 			return -EFAULT;
 		buf += c;
 		n -= c;
@@ -313,7 +294,7 @@ static long tcp_recv_data(struct nsock *ns, int fd, const struct iov_list *l, in
 			if (n > BOUNCE_SIZE)
 				n = BOUNCE_SIZE;
 			sy_rq_copy(ns, b, n);
-			if (iov_copy_out_at(l, got, b, n) < 0)
+			if (iov_copy_at(l, got, b, n, 1) < 0)
 				return got ? (long)got : -EFAULT;
 			if (!(flags & MSG_PEEK)) {
 				sy_rq_consume(ns, n);
@@ -375,7 +356,7 @@ static long tcp_send_data(struct nsock *ns, int fd, const struct iov_list *l, in
 			if (n > BOUNCE_SIZE)
 				n = BOUNCE_SIZE;
 			if (n) {
-				if (iov_copy_in_at(l, sent, b, n) < 0)
+				if (iov_copy_at(l, sent, b, n, 0) < 0)
 					return sent ? (long)sent : -EFAULT;
 				size_t done = 0;
 				while (done < n) {
@@ -426,7 +407,7 @@ static long udp_recv_data(struct nsock *ns, int fd, const struct iov_list *l, in
 			size_t len = d->p->tot_len;
 			size_t n = len < l->total ? len : l->total;
 			pbuf_copy_partial(d->p, b, (u16_t)n, 0);
-			if (iov_copy_out_at(l, 0, b, n) < 0)
+			if (iov_copy_at(l, 0, b, n, 1) < 0)
 				return -EFAULT;
 			if (addr_out(ns->domain, &d->from, d->port, uaddr, ulen) < 0)
 				return -EFAULT;
@@ -456,35 +437,6 @@ static long udp_recv_data(struct nsock *ns, int fd, const struct iov_list *l, in
 	}
 }
 
-static int lwip_to_errno(err_t e)
-{
-	switch (e) {
-	case ERR_OK:
-		return 0;
-	case ERR_MEM:
-	case ERR_BUF:
-		return ENOMEM;
-	case ERR_RTE:
-		return ENETUNREACH;
-	case ERR_USE:
-		return EADDRINUSE;
-	case ERR_VAL:
-		return EINVAL;
-	case ERR_ISCONN:
-		return EISCONN;
-	case ERR_ALREADY:
-		return EALREADY;
-	case ERR_CONN:
-		return ENOTCONN;
-	case ERR_RST:
-		return ECONNRESET;
-	case ERR_ABRT:
-		return ECONNABORTED;
-	default:
-		return EIO;
-	}
-}
-
 static long udp_send_data(struct nsock *ns, const struct iov_list *l, const ip_addr_t *to,
 			  uint16_t port, int flags)
 {
@@ -501,7 +453,7 @@ static long udp_send_data(struct nsock *ns, const struct iov_list *l, const ip_a
 	struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)l->total, PBUF_RAM);
 	if (!p)
 		return -ENOBUFS;
-	if (iov_copy_in_at(l, 0, p->payload, l->total) < 0) {
+	if (iov_copy_at(l, 0, p->payload, l->total, 0) < 0) {
 		pbuf_free(p);
 		return -EFAULT;
 	}
@@ -512,7 +464,7 @@ static long udp_send_data(struct nsock *ns, const struct iov_list *l, const ip_a
 	err_t e = to ? udp_sendto(ns->udp, p, to, port) : udp_send(ns->udp, p);
 	pbuf_free(p);
 	if (e != ERR_OK)
-		return -lwip_to_errno(e);
+		return -sy_lwip_errno(e, 0);
 	ns->local_ip = ns->udp->local_ip;
 	ns->local_port = ns->udp->local_port;
 	ns->bound = 1;
@@ -611,9 +563,6 @@ static long to_lwip(struct nsock *ns, int fd)
 	l = sizeof(tv);
 	if (raw5(SYS_getsockopt, fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0)
 		ns->sndtimeo_ns = timeval_ns(&tv);
-	long fdfl = raw2(SYS_fcntl, fd, F_GETFD);
-	long fl = raw2(SYS_fcntl, fd, F_GETFL);
-
 	u8_t iptype = ns->domain == AF_INET ? IPADDR_TYPE_V4
 		      : ns->v6only	    ? IPADDR_TYPE_V6
 					    : IPADDR_TYPE_ANY;
@@ -646,7 +595,7 @@ static long to_lwip(struct nsock *ns, int fd)
 	sy_core_unlock();
 	if (!ok)
 		return -ENOMEM;
-	int p = sy_mirror_make(ns, fd, fdfl > 0 && (fdfl & FD_CLOEXEC), fl > 0 && (fl & O_NONBLOCK));
+	int p = sy_mirror_replace(ns, fd);
 	if (p < 0) {
 		sy_core_lock();
 		sy_nsock_release_lwip(ns);
@@ -693,7 +642,7 @@ static long do_bind(struct nsock *ns, const ip_addr_t *ip_in, uint16_t port)
 		return -EINVAL;
 	}
 	if (e != ERR_OK)
-		return e == ERR_USE ? -EADDRINUSE : -lwip_to_errno(e);
+		return e == ERR_USE ? -EADDRINUSE : -sy_lwip_errno(e, 0);
 	ns->bound = 1;
 	return 0;
 }
@@ -718,7 +667,7 @@ static long do_listen(struct nsock *ns, int backlog)
 	err_t e = ERR_OK;
 	struct tcp_pcb *l = tcp_listen_with_backlog_and_err(ns->tcp, 255, &e);
 	if (!l)
-		return e == ERR_USE ? -EADDRINUSE : -lwip_to_errno(e);
+		return e == ERR_USE ? -EADDRINUSE : -sy_lwip_errno(e, 0);
 	ns->kind = NS_LISTEN;
 	ns->backlog = backlog;
 	sy_tcp_attach(ns, l);
@@ -785,7 +734,7 @@ static long do_connect(struct nsock *ns, int fd, const ip_addr_t *ip, uint16_t p
 			return -ENETUNREACH;
 		err_t e = udp_connect(ns->udp, ip, port);
 		if (e != ERR_OK)
-			return -lwip_to_errno(e);
+			return -sy_lwip_errno(e, 0);
 		ns->remote_ip = *ip;
 		ns->remote_port = port;
 		ns->local_ip = ns->udp->local_ip;
@@ -812,10 +761,7 @@ static long do_connect(struct nsock *ns, int fd, const ip_addr_t *ip, uint16_t p
 			ns->dead = 0;
 			ns->bound = 0;
 			if (ns->m_qclosed) {
-				long fdfl = raw2(SYS_fcntl, fd, F_GETFD);
-				long fl = raw2(SYS_fcntl, fd, F_GETFL);
-				int p = sy_mirror_make(ns, fd, fdfl > 0 && (fdfl & FD_CLOEXEC),
-						       fl > 0 && (fl & O_NONBLOCK));
+				int p = sy_mirror_replace(ns, fd);
 				if (p < 0)
 					return p;
 			}
@@ -824,7 +770,7 @@ static long do_connect(struct nsock *ns, int fd, const ip_addr_t *ip, uint16_t p
 			ip_set_option(ns->tcp, SOF_KEEPALIVE);
 		err_t e = tcp_connect(ns->tcp, ip, port, sy_on_connected);
 		if (e != ERR_OK)
-			return e == ERR_USE ? -EADDRNOTAVAIL : -lwip_to_errno(e);
+			return e == ERR_USE ? -EADDRNOTAVAIL : -sy_lwip_errno(e, 0);
 		ns->connecting = 1;
 		ns->err = 0;
 		ns->remote_ip = *ip;
@@ -1267,13 +1213,13 @@ static long msg_recv(struct nsock *ns, int fd, struct msghdr *umsg, int flags)
 	struct msghdr m;
 	if (copy_in(&m, umsg, sizeof(m)) < 0)
 		return -EFAULT;
-	static __thread struct iov_list l;
-	long r = iov_get(&l, m.msg_iov, (long)m.msg_iovlen);
+	struct iov_list *l = &thread_iovs;
+	long r = iov_get(l, m.msg_iov, (long)m.msg_iovlen);
 	if (r < 0)
 		return r;
 	int mflags = 0;
 	socklen_t namelen = m.msg_namelen;
-	r = recv_call(ns, fd, &l, flags, ns->kind == NS_UDP && m.msg_name ? m.msg_name : NULL,
+	r = recv_call(ns, fd, l, flags, ns->kind == NS_UDP && m.msg_name ? m.msg_name : NULL,
 		      ns->kind == NS_UDP && m.msg_name ? &namelen : NULL, &mflags);
 	if (r < 0)
 		return r;
@@ -1296,11 +1242,11 @@ static long msg_send(struct nsock *ns, int fd, const struct msghdr *umsg, int fl
 	struct msghdr m;
 	if (copy_in(&m, umsg, sizeof(m)) < 0)
 		return -EFAULT;
-	static __thread struct iov_list l;
-	long r = iov_get(&l, m.msg_iov, (long)m.msg_iovlen);
+	struct iov_list *l = &thread_iovs;
+	long r = iov_get(l, m.msg_iov, (long)m.msg_iovlen);
 	if (r < 0)
 		return r;
-	return send_call(ns, fd, &l, flags, m.msg_name, m.msg_name ? (long)m.msg_namelen : 0);
+	return send_call(ns, fd, l, flags, m.msg_name, m.msg_name ? (long)m.msg_namelen : 0);
 }
 
 /* sendfile into an lwIP socket: the file is read through the VFS when it is
@@ -1406,29 +1352,29 @@ static uint8_t interest[SY_NR_LIMIT / 8];
 static long serve_lwip(struct sy_call *c, struct nsock *ns, int fd, int *pass)
 {
 	long *a = c->args;
-	static __thread struct iov_list l;
+	struct iov_list *l = &thread_iovs;
 	long r;
 	switch (c->nr) {
 	case SYS_read:
-		iov_one(&l, (void *)a[1], (size_t)a[2]);
-		return recv_call(ns, fd, &l, 0, NULL, NULL, NULL);
+		iov_one(l, (void *)a[1], (size_t)a[2]);
+		return recv_call(ns, fd, l, 0, NULL, NULL, NULL);
 	case SYS_readv:
-		r = iov_get(&l, (const struct iovec *)a[1], a[2]);
-		return r < 0 ? r : recv_call(ns, fd, &l, 0, NULL, NULL, NULL);
+		r = iov_get(l, (const struct iovec *)a[1], a[2]);
+		return r < 0 ? r : recv_call(ns, fd, l, 0, NULL, NULL, NULL);
 	case SYS_recvfrom:
-		iov_one(&l, (void *)a[1], (size_t)a[2]);
-		return recv_call(ns, fd, &l, (int)a[3], (void *)a[4], (void *)a[5], NULL);
+		iov_one(l, (void *)a[1], (size_t)a[2]);
+		return recv_call(ns, fd, l, (int)a[3], (void *)a[4], (void *)a[5], NULL);
 	case SYS_recvmsg:
 		return msg_recv(ns, fd, (struct msghdr *)a[1], (int)a[2]);
 	case SYS_write:
-		iov_one(&l, (void *)a[1], (size_t)a[2]);
-		return send_call(ns, fd, &l, 0, NULL, 0);
+		iov_one(l, (void *)a[1], (size_t)a[2]);
+		return send_call(ns, fd, l, 0, NULL, 0);
 	case SYS_writev:
-		r = iov_get(&l, (const struct iovec *)a[1], a[2]);
-		return r < 0 ? r : send_call(ns, fd, &l, 0, NULL, 0);
+		r = iov_get(l, (const struct iovec *)a[1], a[2]);
+		return r < 0 ? r : send_call(ns, fd, l, 0, NULL, 0);
 	case SYS_sendto:
-		iov_one(&l, (void *)a[1], (size_t)a[2]);
-		return send_call(ns, fd, &l, (int)a[3], (void *)a[4], a[5]);
+		iov_one(l, (void *)a[1], (size_t)a[2]);
+		return send_call(ns, fd, l, (int)a[3], (void *)a[4], a[5]);
 	case SYS_sendmsg:
 		return msg_send(ns, fd, (const struct msghdr *)a[1], (int)a[2]);
 	case SYS_recvmmsg:
@@ -1624,8 +1570,8 @@ out:
 
 /* Placeholders whose close-on-exec bit the last execve set (restored if
  * it failed): lwIP sockets do not survive execve. */
-static int exec_marked[1024];
-static int nexec_marked;
+static int *exec_marked;
+static int nexec_marked, exec_marked_cap;
 
 static void mark_cloexec(int fd, struct nsock *ns, void *arg)
 {
@@ -1634,9 +1580,16 @@ static void mark_cloexec(int fd, struct nsock *ns, void *arg)
 		return;
 	long fl = raw2(SYS_fcntl, fd, F_GETFD);
 	if (fl >= 0 && !(fl & FD_CLOEXEC)) {
+		if (nexec_marked == exec_marked_cap) {
+			int cap = exec_marked_cap ? 2 * exec_marked_cap : 64;
+			int *m = realloc(exec_marked, sizeof(int) * (size_t)cap);
+			if (!m)
+				return; /* not marked: better kept than lost on a failed exec */
+			exec_marked = m;
+			exec_marked_cap = cap;
+		}
 		raw3(SYS_fcntl, fd, F_SETFD, fl | FD_CLOEXEC);
-		if (nexec_marked < (int)(sizeof(exec_marked) / sizeof(exec_marked[0])))
-			exec_marked[nexec_marked++] = fd;
+		exec_marked[nexec_marked++] = fd;
 	}
 }
 
